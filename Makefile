@@ -1,0 +1,32 @@
+# The book's commands. `make book` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test lab clean
+
+# Create .venv, or update it when the requirements change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## book: build the website into _build/html, executing every notebook; warnings are errors
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	@echo "Open $(CURDIR)/_build/html/index.html"
+
+## test: unit tests, every notebook under nbval, the clean-notebook check, the strict build
+test: $(STAMP)
+	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env
+
+## lab: JupyterLab on the chapters
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+## clean: remove the build and the virtual environment
+clean:
+	rm -rf _build $(VENV) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
