@@ -40,7 +40,8 @@ def check_finite(name, array):
 
 def check_positive(name, value):
     """Raise ``ValueError`` unless ``value`` is a finite number > 0."""
-    if not (np.isscalar(value) and np.isfinite(value) and value > 0):
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (is_number and np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
 
 
