@@ -9,9 +9,8 @@ import pytest  # noqa: E402
 from vanishgrad import companion, glue, plotting  # noqa: E402
 
 
-def test_glue_returns_the_value_and_formats_without_quotes():
+def test_glue_returns_the_value():
     assert glue.glue("answer", 0.25, "{:.2f}") == 0.25
-    assert repr(glue._Formatted("0.25")) == "0.25"
     with pytest.raises(ValueError, match="non-empty string"):
         glue.glue("", 1)
 
@@ -65,3 +64,12 @@ def test_sweep_refuses_bad_arguments():
         companion.sweep(draw, [1, 2], label="s", alt=" ")
     with pytest.raises(ValueError, match="start"):
         companion.sweep(draw, [1, 2], label="s", alt="a", start=2)
+
+
+def test_glued_digits_reach_the_page_exactly():
+    # myst-nb renders {glue:text} from the text/plain repr through format_plain_text.
+    format_plain_text = pytest.importorskip("myst_nb.core.variables").format_plain_text
+    for value, fmt, shown in [(0.9, "{:.4f}", "0.9000"), (5e12, "{:.0e}", "5e+12"), (3, "{:d}", "3")]:
+        text = fmt.format(value)
+        assert text == shown
+        assert format_plain_text(repr(text), "") == shown

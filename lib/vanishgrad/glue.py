@@ -12,16 +12,6 @@ except ImportError:  # pragma: no cover - exercised only where myst-nb is absent
     _myst_glue = None
 
 
-class _Formatted:
-    """A string that displays without quotes, so ``{glue:text}`` shows ``0.25``, not ``'0.25'``."""
-
-    def __init__(self, text):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
 def glue(name, value, fmt=None):
     """Store ``value`` under ``name`` for the prose; return ``value``.
 
@@ -32,7 +22,9 @@ def glue(name, value, fmt=None):
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string; got {name!r}")
-    shown = _Formatted(fmt.format(value)) if fmt is not None else value
+    # A string is stored as its repr, which myst-nb reads back with literal_eval: the page
+    # shows exactly these digits, without quotes.
+    shown = fmt.format(value) if fmt is not None else value
     if _myst_glue is not None:
         _myst_glue(name, shown, display=False)
     return value
