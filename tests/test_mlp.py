@@ -1,0 +1,300 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from vanishgrad import mlp
+from vanishgrad.gradcheck import check_forward_backward, numerical_gradient, rel_error
+
+ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity"]
+SIZES = [3, 5, 4, 6, 2]  # D = 3, three hidden layers, K = 2: L = 4 layers
+TOL = 1e-7
+
+
+def batch(B=4, D=3, seed=0):
+    return np.random.default_rng(seed).standard_normal((B, D))
+
+
+def labels(B=4, K=2, seed=0):
+    return np.random.default_rng(seed).integers(0, K, B)
+
+
+# --------------------------------------------------------------------------- gradient checks
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_layer_backward_matches_central_differences(activation):
+    rng = np.random.default_rng(1)
+    inputs = {"h_prev": rng.standard_normal((4, 3)), "W": rng.standard_normal((5, 3)), "b": rng.standard_normal(5)}
+    errors = check_forward_backward(
+        lambda h_prev, W, b: mlp.layer_forward(h_prev, W, b, activation), mlp.layer_backward, inputs
+    )
+    assert set(errors) == {"h_prev", "W", "b"}
+    assert max(errors.values()) <= TOL, errors
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("init", ["naive", "xavier", "he"])
+def test_network_backward_matches_central_differences(activation, init):
+    params = mlp.init_params(SIZES, init, rng=2)
+    for l in range(1, 5):  # non-zero biases, so the check covers them at a generic point
+        params[f"b{l}"] = np.random.default_rng(l).standard_normal(params[f"b{l}"].shape) * 0.5
+    inputs = {"x": batch(), **params}
+
+    def forward(x, **p):
+        return mlp.forward(x, p, activation)
+
+    errors = check_forward_backward(forward, mlp.backward, inputs)
+    assert set(errors) == set(inputs)
+    assert max(errors.values()) <= TOL, errors
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_backward_is_right_in_the_saturated_regime(activation):
+    # Weights 6x too large saturate most units; the gradients are tiny but still right.
+    params = mlp.init_params(SIZES, "xavier", scale=6.0, rng=3)
+    inputs = {"x": 3 * batch(), **params}
+    errors = check_forward_backward(lambda x, **p: mlp.forward(x, p, activation), mlp.backward, inputs)
+    assert max(errors.values()) <= TOL, errors
+
+
+def test_backward_signals_are_the_gradients_of_the_hidden_states():
+    # grads["h2"] is ∂L/∂h_2: perturbing h_2 inside the net must move the loss accordingly.
+    params = mlp.init_params(SIZES, "xavier", rng=4)
+    x, y = batch(), labels()
+    o, cache = mlp.forward(x, params, "tanh")
+    grads = mlp.backward(mlp.softmax_cross_entropy(o, y)[1], cache)
+    h2 = cache["h"][2].copy()
+
+    def loss_from_h2():
+        h = h2
+        for l in (3, 4):
+            net = h @ params[f"W{l}"].T + params[f"b{l}"]
+            h = np.tanh(net) if l < 4 else net
+        return mlp.softmax_cross_entropy(h, y)[0]
+
+    assert rel_error(grads["h2"], numerical_gradient(loss_from_h2, h2)) <= TOL
+    np.testing.assert_allclose(grads["net2"], grads["h2"] * (1 - cache["h"][2] ** 2), rtol=1e-12)
+
+
+def test_softmax_cross_entropy_gradient():
+    o = np.random.default_rng(5).standard_normal((6, 3)) * 3
+    y = np.array([0, 2, 1, 1, 0, 2])
+    loss, do = mlp.softmax_cross_entropy(o, y)
+    assert rel_error(do, numerical_gradient(lambda: mlp.softmax_cross_entropy(o, y)[0], o)) <= TOL
+    assert loss == pytest.approx(-np.mean(np.log(np.exp(o) / np.exp(o).sum(1, keepdims=True))[np.arange(6), y]))
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, do = mlp.softmax_cross_entropy(np.array([[1000.0, -1000.0]]), np.array([0]))
+    assert loss == 0.0 and np.all(np.isfinite(do))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_loss_gradient_end_to_end(activation):
+    params = mlp.init_params(SIZES, "he", rng=6)
+    x, y = batch(), labels()
+    o, cache = mlp.forward(x, params, activation)
+    grads = mlp.backward(mlp.softmax_cross_entropy(o, y)[1], cache)
+    for name in ("W1", "b1", "W4"):
+        numeric = numerical_gradient(lambda: mlp.softmax_cross_entropy(mlp.forward(x, params, activation)[0], y)[0],
+                                     params[name])
+        assert rel_error(grads[name], numeric) <= TOL, name
+
+
+# --------------------------------------------------------------------------- the API
+
+
+def test_shapes_of_the_forward_pass_and_the_cache():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    o, cache = mlp.forward(batch(B=7), params, "sigmoid")
+    assert o.shape == (7, 2)
+    assert sorted(cache["h"]) == [0, 1, 2, 3] and sorted(cache["net"]) == [1, 2, 3, 4]
+    assert [cache["h"][l].shape[1] for l in range(4)] == SIZES[:4]
+    np.testing.assert_array_equal(cache["net"][4], o)
+    grads = mlp.backward(np.ones_like(o), cache)
+    for l in range(1, 5):
+        assert grads[f"W{l}"].shape == params[f"W{l}"].shape
+        assert grads[f"b{l}"].shape == params[f"b{l}"].shape
+    assert grads["x"].shape == (7, 3)
+    assert mlp.layer_gradient_norms(grads).shape == (4,)
+    assert mlp.num_layers(params) == 4
+
+
+def test_layer_one_is_nearest_the_input():
+    params = mlp.init_params([3, 8, 2], "xavier", rng=0)
+    assert params["W1"].shape == (8, 3) and params["W2"].shape == (2, 8)
+
+
+def test_float32_stays_float32():
+    params = {k: v.astype(np.float32) for k, v in mlp.init_params(SIZES, "xavier", rng=0).items()}
+    o, cache = mlp.forward(batch().astype(np.float32), params, "tanh")
+    grads = mlp.backward(np.ones_like(o), cache)
+    assert o.dtype == np.float32 and grads["W1"].dtype == np.float32
+
+
+# --------------------------------------------------------------------------- initialisations
+
+
+def test_initialisations_have_their_stated_distributions():
+    n_in, n_out = 400, 300
+    naive = mlp.init_params([n_in, n_out], "naive", rng=0)["W1"]
+    xavier = mlp.init_params([n_in, n_out], "xavier", rng=0)["W1"]
+    he = mlp.init_params([n_in, n_out], "he", rng=0)["W1"]
+    assert np.abs(naive).max() <= 1 / np.sqrt(n_in)
+    assert naive.var() == pytest.approx(1 / (3 * n_in), rel=0.02)
+    assert np.abs(xavier).max() <= np.sqrt(6 / (n_in + n_out))
+    assert xavier.var() == pytest.approx(2 / (n_in + n_out), rel=0.02)
+    assert he.var() == pytest.approx(2 / n_in, rel=0.02)
+    assert np.all(mlp.init_params([n_in, n_out], "he", rng=0)["b1"] == 0)
+
+
+def test_glorot_is_xavier_and_scale_multiplies():
+    a = mlp.init_params(SIZES, "glorot", rng=9)
+    b = mlp.init_params(SIZES, "xavier", rng=9)
+    c = mlp.init_params(SIZES, "xavier", scale=2.5, rng=9)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+        np.testing.assert_allclose(c[k], 2.5 * b[k])
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b, c = (mlp.init_params(SIZES, "he", rng=s) for s in (1, 1, 2))
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["W1"], c["W1"])
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_unknown_activation_lists_the_known_ones():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    with pytest.raises(ValueError, match=r"unknown activation 'softsign'; choose one of identity, relu, sigmoid, tanh"):
+        mlp.forward(batch(), params, "softsign")
+    with pytest.raises(ValueError, match="unknown activation"):
+        mlp.layer_forward(batch(), params["W1"], params["b1"], "Sigmoid")
+    with pytest.raises(ValueError, match="unknown activation"):
+        mlp.train(params, batch(), labels(), activation="swish", steps=1)
+
+
+def test_unknown_initialisation_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown initialisation 'lecun'; choose one of glorot, he, naive, xavier"):
+        mlp.init_params(SIZES, "lecun")
+
+
+@pytest.mark.parametrize("sizes", [[3], [3, 0, 2], [3, 2.5, 2], "3,4"])
+def test_bad_sizes(sizes):
+    with pytest.raises(ValueError, match="sizes"):
+        mlp.init_params(sizes)
+
+
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan")])
+def test_bad_scale(scale):
+    with pytest.raises(ValueError, match="scale"):
+        mlp.init_params(SIZES, scale=scale)
+
+
+def test_shape_errors_name_the_expected_and_the_given_shape():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    bad = dict(params, W2=np.zeros((4, 6)))
+    with pytest.raises(ValueError, match=r"W2 must have shape \(H_2, H_1\) = \(\?, 5\); got \(4, 6\)"):
+        mlp.forward(batch(), bad, "tanh")
+    bad = dict(params, b3=np.zeros(4))
+    with pytest.raises(ValueError, match=r"b3 must have shape \(H_3,\) = \(6,\); got \(4,\)"):
+        mlp.forward(batch(), bad, "tanh")
+    with pytest.raises(ValueError, match=r"W1 must have shape \(H_1, H_0\) = \(\?, 7\); got \(5, 3\)"):
+        mlp.forward(batch(D=7), params, "tanh")
+    with pytest.raises(ValueError, match=r"x must have shape \(B, D\).*got \(3,\)"):
+        mlp.forward(np.zeros(3), params, "tanh")
+    o, cache = mlp.forward(batch(B=4), params, "tanh")
+    with pytest.raises(ValueError, match=r"do must have shape \(B, K\) = \(4, 2\); got \(4, 3\)"):
+        mlp.backward(np.zeros((4, 3)), cache)
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(B, H_in\) = \(\?, 3\); got \(4, 5\)"):
+        mlp.layer_forward(np.zeros((4, 5)), params["W1"], params["b1"])
+    h, lcache = mlp.layer_forward(batch(), params["W1"], params["b1"])
+    with pytest.raises(ValueError, match=r"dh must have shape \(B, H_out\) = \(4, 5\); got \(5, 4\)"):
+        mlp.layer_backward(np.zeros((5, 4)), lcache)
+
+
+def test_missing_parameters_and_non_finite_inputs():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    with pytest.raises(ValueError, match="missing"):
+        mlp.forward(batch(), {k: v for k, v in params.items() if k != "b2"}, "tanh")
+    x = batch()
+    x[0, 0] = np.nan
+    with pytest.raises(ValueError, match="x holds 1 non-finite"):
+        mlp.forward(x, params, "tanh")
+
+
+def test_bad_labels():
+    with pytest.raises(ValueError, match=r"labels in 0 … 1; got labels from 0 to 2"):
+        mlp.softmax_cross_entropy(np.zeros((3, 2)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="integer class labels"):
+        mlp.softmax_cross_entropy(np.zeros((3, 2)), np.array([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"y must have shape \(B,\) = \(3,\); got \(2,\)"):
+        mlp.softmax_cross_entropy(np.zeros((3, 2)), np.array([0, 1]))
+
+
+def test_bad_training_arguments():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    with pytest.raises(ValueError, match="lr"):
+        mlp.train(params, batch(), labels(), lr=0.0)
+    with pytest.raises(ValueError, match="steps"):
+        mlp.train(params, batch(), labels(), steps=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        mlp.train(params, batch(), labels(), batch_size=5)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def spirals_like(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 3))
+    return x, (x[:, 0] * x[:, 1] > 0).astype(int)
+
+
+def test_training_diverges_loudly():
+    x, y = spirals_like()
+    # A linear net with a learning rate far too large: the weights grow until they overflow.
+    params = mlp.init_params([3, 16, 16, 2], "he", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warnings: the error says it all
+        with pytest.raises(FloatingPointError, match=r"training diverged: the loss is (nan|inf) at step \d+ \(lr = 10.0\)"):
+            mlp.train(params, x, y, activation="identity", lr=10.0, steps=100)
+
+
+def test_training_learns_and_leaves_its_input_alone():
+    x, y = spirals_like()
+    params = mlp.init_params([3, 16, 16, 2], "xavier", rng=0)
+    before = {k: v.copy() for k, v in params.items()}
+    trained, history = mlp.train(params, x, y, activation="tanh", lr=0.5, steps=300)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert all(np.array_equal(params[k], before[k]) for k in params)
+    assert history["update_ratio"].shape == history["grad_norm"].shape == (300, 3)
+
+
+def test_update_ratio_is_the_relative_size_of_the_step():
+    x, y = spirals_like()
+    params = mlp.init_params([3, 8, 2], "xavier", rng=0)
+    trained, history = mlp.train(params, x, y, activation="sigmoid", lr=0.3, steps=1)
+    for l in (1, 2):
+        step = trained[f"W{l}"] - params[f"W{l}"]
+        assert history["update_ratio"][0, l - 1] == pytest.approx(
+            np.linalg.norm(step) / np.linalg.norm(params[f"W{l}"]), rel=1e-12)
+    o, cache = mlp.forward(x, params, "sigmoid")
+    norms = mlp.layer_gradient_norms(mlp.backward(mlp.softmax_cross_entropy(o, y)[1], cache))
+    np.testing.assert_allclose(history["grad_norm"][0], norms, rtol=1e-12)
+
+
+def test_training_is_reproducible_with_a_seed():
+    x, y = spirals_like()
+    params = mlp.init_params([3, 8, 8, 2], "he", rng=0)
+    runs = [mlp.train(params, x, y, activation="relu", lr=0.1, steps=20, batch_size=8, rng=s) for s in (7, 7, 8)]
+    (p1, h1), (p2, h2), (p3, h3) = runs
+    for key in h1:
+        np.testing.assert_array_equal(h1[key], h2[key])
+    assert all(np.array_equal(p1[k], p2[k]) for k in p1)
+    assert not np.array_equal(h1["loss"], h3["loss"])
