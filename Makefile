@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab clean
+.PHONY: book test lab clean assignments
 
 # Create .venv, or update it when the requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -21,6 +21,10 @@ book: $(STAMP)
 ## test: unit tests, every notebook under nbval, the clean-notebook check, the strict build
 test: $(STAMP)
 	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env
+
+## assignments: student and instructor copies of every chapter, made by nbgrader, in _build/assignments
+assignments: $(STAMP)
+	$(BIN)/python coursework/make_assignments.py
 
 ## lab: JupyterLab on the chapters
 lab: $(STAMP)
