@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab clean assignments
+.PHONY: book test lab clean assignments bench
 
 # Create .venv, or update it when the requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -26,11 +26,22 @@ test: $(STAMP)
 assignments: $(STAMP)
 	$(BIN)/python coursework/make_assignments.py
 
+## bench: time the library's RNN against PyTorch's CPU torch.nn.RNN, in its own .venv-bench
+BENCH := .venv-bench
+$(BENCH)/.installed: benchmarks/requirements.txt pyproject.toml
+	test -x $(BENCH)/bin/python || $(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -r benchmarks/requirements.txt
+	touch $(BENCH)/.installed
+
+bench: $(BENCH)/.installed
+	$(BENCH)/bin/python benchmarks/bench_rnn.py
+
 ## lab: JupyterLab on the chapters
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
 ## clean: remove the build and the virtual environment
 clean:
-	rm -rf _build $(VENV) .pytest_cache
+	rm -rf _build $(VENV) $(BENCH) .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
