@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vanishgrad import activations, jacobian, rnn
+from vanishgrad import activations, gradcheck, jacobian, rnn
 
 
 def make_cache(activation="tanh", T=12, B=3, D=3, H=6, K=2, scale=1.3, seed=0):
@@ -35,7 +35,7 @@ def test_step_jacobian_matches_finite_differences(activation, kind):
         for s in (0, 5, 10):
             step = jacobian.unrolled_map(cache, s, 1, seq=seq, kind=kind)
             state = cache[kind][s, seq]
-            numeric = jacobian.numerical_jacobian(step, state)
+            numeric = gradcheck.numerical_jacobian(step, state)
             assert np.max(np.abs(J[s] - numeric)) / np.max(np.abs(J[s])) < 1e-8
 
 
@@ -47,7 +47,7 @@ def test_product_matches_finite_differences_of_unrolled_map(kind):
         unrolled = jacobian.unrolled_map(cache, start, lag, seq=2, kind=kind)
         state = cache[kind][start, 2]
         assert np.allclose(unrolled(state), cache[kind][start + lag, 2], atol=1e-12)
-        numeric = jacobian.numerical_jacobian(unrolled, state)
+        numeric = gradcheck.numerical_jacobian(unrolled, state)
         product = jacobian.chain(J[start:start + lag])
         # central differences carry a rounding error near 1e-16 / eps = 1e-10, whatever
         # the size of the product, which over 14 steps has shrunk to about 1e-4
@@ -227,7 +227,7 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="at least one step"):
         jacobian.lyapunov_exponents(np.zeros((0, 3, 3)))
     with pytest.raises(ValueError, match="eps"):
-        jacobian.numerical_jacobian(lambda v: v, np.zeros(2), eps=0)
+        gradcheck.numerical_jacobian(lambda v: v, np.zeros(2), eps=0)
     with pytest.raises(ValueError, match="rho"):
         jacobian.nonnormal_matrix(4, -1.0, 1.0)
     with pytest.raises(ValueError, match="H >= 3"):

@@ -12,7 +12,7 @@ correct gradient; against the array's own scale it does not.
 
 import numpy as np
 
-from .validation import as_float_array, check_positive
+from .validation import as_float_array, check_finite, check_positive
 
 
 def numerical_gradient(f, x, eps=1e-5):
@@ -41,6 +41,31 @@ def numerical_gradient(f, x, eps=1e-5):
             flat_x[i] = old
         flat_grad[i] = (f_plus - f_minus) / (2.0 * eps)
     return grad
+
+
+def numerical_jacobian(func, v, eps=1e-6):
+    """Central-difference Jacobian of a vector function.
+
+    func: callable mapping an array of shape (n,) to an array of shape (m,).
+    v:    the point, (n,); it is not modified.
+    eps:  step size.
+    Returns (m, n): column j is (func(v + eps e_j) − func(v − eps e_j)) / 2eps.
+    """
+    check_positive("eps", eps)
+    v = as_float_array("v", v)
+    if v.ndim != 1:
+        raise ValueError(f"v must have shape (n,); got {v.shape}")
+    check_finite("v", v)
+    columns = []
+    for j in range(v.size):
+        step = np.zeros_like(v)
+        step[j] = eps
+        plus = np.asarray(func(v + step), dtype=float)
+        minus = np.asarray(func(v - step), dtype=float)
+        if plus.ndim != 1:
+            raise ValueError(f"func must return a vector of shape (m,); got {plus.shape}")
+        columns.append((plus - minus) / (2.0 * eps))
+    return np.stack(columns, axis=1)
 
 
 def rel_error(a, b):

@@ -37,7 +37,8 @@ What this module offers
 -----------------------
 - :func:`step_jacobians` from an :func:`vanishgrad.rnn.forward` cache, for one sequence
   of the batch or for all of them;
-- :func:`unrolled_map` and :func:`numerical_jacobian`, to check them by finite differences;
+- :func:`unrolled_map`, to check them by finite differences with
+  :func:`vanishgrad.gradcheck.numerical_jacobian`;
 - :func:`chain` and :func:`product_norms`: the long-range product and its norm against lag;
 - :func:`power_norms`: ‖W^k‖ for the linear network;
 - :func:`spectral_radius`, :func:`sigma_max` and :func:`pascanu_bound` (Pascanu, Mikolov
@@ -54,7 +55,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import activations
-from .validation import as_float_array, check_finite, check_positive
+from .validation import as_float_array, check_finite
 
 _CACHE_KEYS = ("x", "h0", "U", "W", "b", "net", "h", "activation")
 
@@ -194,31 +195,6 @@ def unrolled_map(cache, start, lag, seq=0, kind="net"):
         return net if kind == "net" else h
 
     return run
-
-
-def numerical_jacobian(func, v, eps=1e-6):
-    """Central-difference Jacobian of a vector function.
-
-    func: callable mapping an array of shape (n,) to an array of shape (m,).
-    v:    the point, (n,); it is not modified.
-    eps:  step size.
-    Returns (m, n): column j is (func(v + eps e_j) − func(v − eps e_j)) / 2eps.
-    """
-    check_positive("eps", eps)
-    v = as_float_array("v", v)
-    if v.ndim != 1:
-        raise ValueError(f"v must have shape (n,); got {v.shape}")
-    check_finite("v", v)
-    columns = []
-    for j in range(v.size):
-        step = np.zeros_like(v)
-        step[j] = eps
-        plus = np.asarray(func(v + step), dtype=float)
-        minus = np.asarray(func(v - step), dtype=float)
-        if plus.ndim != 1:
-            raise ValueError(f"func must return a vector of shape (m,); got {plus.shape}")
-        columns.append((plus - minus) / (2.0 * eps))
-    return np.stack(columns, axis=1)
 
 
 # ---------------------------------------------------------------------------------------
