@@ -68,3 +68,67 @@ def test_unknown_name_lists_the_known_ones():
 def test_an_activation_object_is_accepted_as_it_is():
     tanh = activations.get("tanh")
     assert activations.get(tanh) is tanh
+
+
+# --- what every function accepts, and what df_from_output refuses -------------------------
+
+FUNCTIONS = [(name, field) for name in NAMES for field in ("f", "df", "df_from_output")]
+
+
+@pytest.mark.parametrize("name, field", FUNCTIONS)
+def test_dtype_follows_the_input(name, field):
+    """float32 in gives float32 out; float64, integer and bool input give float64."""
+    fn = getattr(activations.get(name), field)
+    h = np.array([0.0, 0.25, 1.0])  # in the range of every f
+    assert fn(h.astype(np.float32)).dtype == np.float32
+    assert fn(h).dtype == np.float64
+    assert fn(np.array([0, 1])).dtype == np.float64
+    assert fn(np.array([False, True])).dtype == np.float64
+
+
+@pytest.mark.parametrize("name, field", FUNCTIONS)
+def test_lists_and_numbers_are_accepted_like_arrays(name, field):
+    fn = getattr(activations.get(name), field)
+    h = [0.0, 0.25, 1.0]
+    np.testing.assert_array_equal(fn(h), fn(np.array(h)))
+    assert np.shape(fn(0.5)) == ()
+
+
+@pytest.mark.parametrize("name, outside", [
+    ("sigmoid", [2.0]), ("sigmoid", [-0.1]), ("sigmoid", [np.nan]),
+    ("tanh", [1.5]), ("tanh", [-1.0001]), ("tanh", [np.inf]),
+    ("relu", [-1.0]), ("relu", [np.nan]),
+])
+def test_df_from_output_refuses_values_f_cannot_produce(name, outside):
+    with pytest.raises(ValueError, match=r"h must hold outputs of"):
+        activations.get(name).df_from_output(outside)
+
+
+def test_df_from_output_accepts_the_ends_of_the_range():
+    np.testing.assert_array_equal(activations.sigmoid_grad_from_output([0.0, 1.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(activations.tanh_grad_from_output([-1.0, 1.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(activations.relu_grad_from_output([0.0, 3.0]), [0.0, 1.0])
+
+
+def test_f_lets_nan_and_inf_through_as_numpy_does():
+    """Training notices divergence by a non-finite loss, so f must not raise on NaN or inf."""
+    out = activations.sigmoid(np.array([np.nan, np.inf, -np.inf]))
+    assert np.isnan(out[0]) and out[1] == 1.0 and out[2] == 0.0
+    assert np.isnan(activations.identity([np.nan]))[0]
+
+
+@pytest.mark.parametrize("name, field", FUNCTIONS)
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), "abc", [1.0, None]], ids=["complex", "string", "object"])
+def test_non_real_input_is_refused(name, field, bad):
+    with pytest.raises(ValueError, match=r"^(x|h) must be"):
+        getattr(activations.get(name), field)(bad)
+
+
+def test_sigmoid_matches_the_closed_form_entry_by_entry_in_both_tails():
+    """activations.sigmoid against math.exp in float64, one entry at a time, |x| ≤ 40."""
+    import math
+
+    x = np.linspace(-40, 40, 8001)
+    exact = np.array([math.exp(v) / (1 + math.exp(v)) if v < 0 else 1 / (1 + math.exp(-v)) for v in x])
+    rel = np.abs(activations.sigmoid(x) - exact) / exact
+    assert rel.max() <= 4 * np.finfo(float).eps

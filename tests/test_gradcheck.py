@@ -80,3 +80,62 @@ def test_check_forward_backward_flags_a_wrong_gradient_and_names_it():
     assert errors["w"] > 1e-3
     for k in inputs:
         np.testing.assert_array_equal(inputs[k], before[k])
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+def test_numerical_gradient_refuses_what_f_returns_if_it_is_not_one_finite_number():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"f must return a finite number; at x.flat\[0\] \+ eps it returned nan"):
+        gradcheck.numerical_gradient(lambda: float("nan"), x)
+    with pytest.raises(ValueError, match=r"f must return a scalar .* shape \(2,\)"):
+        gradcheck.numerical_gradient(lambda: x * 2, x)
+    with pytest.raises(TypeError, match="f must return a real number"):
+        gradcheck.numerical_gradient(lambda: "1.0", x)
+    with pytest.raises(TypeError, match="f must be a callable"):
+        gradcheck.numerical_gradient(3.0, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    # a one-element array is one number
+    assert gradcheck.numerical_gradient(lambda: np.array([np.sum(x)]), x) == pytest.approx([1.0, 1.0])
+
+
+def test_numerical_jacobian_refuses_empty_points_and_bad_outputs():
+    with pytest.raises(ValueError, match=r"v must hold at least one entry"):
+        gradcheck.numerical_jacobian(lambda v: v, np.zeros(0))
+    with pytest.raises(ValueError, match=r"func must return a vector of shape \(m,\); got \(2, 2\)"):
+        gradcheck.numerical_jacobian(lambda v: np.outer(v, v), np.ones(2))
+    with pytest.raises(ValueError, match=r"func's output at v\[0\] \+ eps holds 1 non-finite"):
+        gradcheck.numerical_jacobian(lambda v: np.array([np.nan, v[0]]), np.ones(2))
+    with pytest.raises(ValueError, match="v must be real"):
+        gradcheck.numerical_jacobian(lambda v: v, np.ones(2) * 1j)
+    with pytest.raises(TypeError, match="func must be a callable"):
+        gradcheck.numerical_jacobian(None, np.ones(2))
+
+
+def test_numerical_jacobian_of_a_linear_map_keeps_the_dtype():
+    A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    J = gradcheck.numerical_jacobian(lambda v: A @ v, np.array([0.3, -0.2]))
+    assert J.shape == (3, 2) and J.dtype == np.float64
+    assert gradcheck.rel_error(J, A) < 1e-9
+    assert gradcheck.numerical_jacobian(lambda v: v, np.ones(2, dtype=np.float32), eps=1e-2).dtype == np.float32
+
+
+def test_rel_error_refuses_nan_and_complex():
+    with pytest.raises(ValueError, match="a holds 1 non-finite"):
+        gradcheck.rel_error([np.nan, 1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="b holds 1 non-finite"):
+        gradcheck.rel_error([1.0], [np.inf])
+    with pytest.raises(ValueError, match="b must be real"):
+        gradcheck.rel_error([1.0], [1.0 + 1e-3j])
+
+
+def test_check_forward_backward_says_what_forward_and_backward_must_return():
+    inputs = {"x": np.ones(2)}
+    with pytest.raises(ValueError, match=r"forward must return a pair \(out, cache\).*got ndarray"):
+        gradcheck.check_forward_backward(lambda x: 2 * x, lambda d, c: {"x": 2 * d}, inputs)
+    with pytest.raises(ValueError, match=r"forward must return a pair \(out, cache\).*got a tuple of 3"):
+        gradcheck.check_forward_backward(lambda x: (x, x, x), lambda d, c: {"x": d}, inputs)
+    with pytest.raises(ValueError, match="backward must return a dict.*got list"):
+        gradcheck.check_forward_backward(lambda x: (2 * x, None), lambda d, c: [2 * d], inputs)
+    with pytest.raises(ValueError, match="inputs must be a dict"):
+        gradcheck.check_forward_backward(affine_forward, affine_backward, [np.ones((2, 2))])

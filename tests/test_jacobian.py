@@ -232,3 +232,53 @@ def test_bad_input_raises_clear_errors():
         jacobian.nonnormal_matrix(4, -1.0, 1.0)
     with pytest.raises(ValueError, match="H >= 3"):
         jacobian.nonnormal_matrix(2, 0.5, 1.0)
+
+
+# --- dtype and complex matrices ------------------------------------------------------------
+
+def test_float32_cache_gives_float32_results_close_to_float64():
+    cache64 = make_cache("tanh", T=20)
+    x, h0 = cache64["x"].astype(np.float32), cache64["h0"].astype(np.float32)
+    params = {k: cache64[k].astype(np.float32) for k in rnn.PARAMS}
+    _, cache32 = rnn.forward(x, h0, **params, activation="tanh")
+    J32, J64 = jacobian.step_jacobians(cache32), jacobian.step_jacobians(cache64)
+    assert J32.dtype == np.float32 and J64.dtype == np.float64
+    np.testing.assert_allclose(J32, J64, atol=1e-5)
+    for fn in (jacobian.chain, jacobian.product_norms, jacobian.lyapunov_exponents):
+        r32, r64 = fn(J32[:, 0]), fn(J64[:, 0])
+        assert r32.dtype == np.float32 and r64.dtype == np.float64, fn.__name__
+        np.testing.assert_allclose(r32, r64, rtol=1e-3, atol=1e-5, err_msg=fn.__name__)
+    W32 = params["W"]
+    assert jacobian.power_norms(W32, 3).dtype == np.float32
+    assert jacobian.spectral_radius(W32).dtype == np.float32
+    assert jacobian.sigma_max(W32).dtype == np.float32
+    step = jacobian.unrolled_map(cache32, 0, 2, seq=1)
+    assert step(cache32["net"][0, 1]).dtype == np.float32
+
+
+def test_spectral_radius_and_sigma_max_of_complex_matrices():
+    assert jacobian.spectral_radius(2j * np.eye(3)) == pytest.approx(2.0)
+    assert jacobian.sigma_max(2j * np.eye(3)) == pytest.approx(2.0)
+    rotation_like = np.array([[0.0, -1.0], [1.0, 0.0]]) * (1 + 1j)
+    assert jacobian.spectral_radius(rotation_like) == pytest.approx(np.sqrt(2))
+    assert jacobian.sigma_max(rotation_like) == pytest.approx(np.sqrt(2))
+    with pytest.raises(ValueError, match="A holds 1 non-finite"):
+        jacobian.sigma_max(np.array([[complex(np.nan, 1), 0], [0, 1]]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: jacobian.chain(np.ones((2, 3, 3)) * 1j),
+    lambda: jacobian.product_norms(np.ones((2, 3, 3)) * 1j),
+    lambda: jacobian.power_norms(np.eye(3) * 1j, 2),
+    lambda: jacobian.lyapunov_exponents(np.ones((2, 3, 3)) * 1j),
+    lambda: jacobian.pascanu_bound(np.eye(3) * 1j, "tanh"),
+], ids=["chain", "product_norms", "power_norms", "lyapunov_exponents", "pascanu_bound"])
+def test_complex_jacobians_are_refused_where_the_book_means_real_ones(call):
+    with pytest.raises(ValueError, match="must be real; got a complex array"):
+        call()
+
+
+def test_a_cache_with_complex_entries_is_refused():
+    cache = dict(make_cache(), W=make_cache()["W"] * (1 + 1j))
+    with pytest.raises(ValueError, match=r"cache\['W'\] must be real"):
+        jacobian.step_jacobians(cache)

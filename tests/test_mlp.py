@@ -133,6 +133,30 @@ def test_float32_stays_float32():
     o, cache = mlp.forward(batch().astype(np.float32), params, "tanh")
     grads = mlp.backward(np.ones_like(o), cache)
     assert o.dtype == np.float32 and grads["W1"].dtype == np.float32
+    loss, do = mlp.softmax_cross_entropy(o, labels())
+    assert do.dtype == np.float32
+    h, lcache = mlp.layer_forward(batch().astype(np.float32), params["W1"], params["b1"])
+    assert h.dtype == np.float32 and mlp.layer_backward(np.ones((4, 5)), lcache)["W"].dtype == np.float32
+    trained, _ = mlp.train(params, batch().astype(np.float32), labels(), steps=2)
+    assert trained["W1"].dtype == np.float32
+
+
+def test_init_params_dtype():
+    assert mlp.init_params(SIZES, rng=0, dtype=np.float32)["W1"].dtype == np.float32
+    assert mlp.init_params(SIZES, rng=0)["W1"].dtype == np.float64
+    np.testing.assert_array_equal(mlp.init_params(SIZES, rng=0, dtype=None)["W1"], mlp.init_params(SIZES, rng=0)["W1"])
+    for dtype in (np.int64, complex, "float16"):
+        with pytest.raises(ValueError, match="dtype must be float32 or float64"):
+            mlp.init_params(SIZES, dtype=dtype)
+
+
+def test_mixed_and_integer_inputs_compute_in_float64():
+    params = {k: v.astype(np.float32) for k, v in mlp.init_params(SIZES, "xavier", rng=0).items()}
+    o, _ = mlp.forward(batch(), params, "tanh")  # float64 x, float32 params
+    assert o.dtype == np.float64
+    o, _ = mlp.forward(np.ones((2, 3), dtype=np.int64), params, "tanh")
+    assert o.dtype == np.float64
+    assert mlp.softmax_cross_entropy(np.zeros((2, 2), dtype=np.int64), np.array([0, 1]))[1].dtype == np.float64
 
 
 # --------------------------------------------------------------------------- initialisations
@@ -180,7 +204,7 @@ def test_unknown_activation_lists_the_known_ones():
 
 
 def test_unknown_initialisation_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown initialisation 'lecun'; choose one of glorot, he, naive, xavier"):
+    with pytest.raises(ValueError, match=r"unknown init 'lecun'; choose one of glorot, he, naive, xavier"):
         mlp.init_params(SIZES, "lecun")
 
 
@@ -298,3 +322,54 @@ def test_training_is_reproducible_with_a_seed():
         np.testing.assert_array_equal(h1[key], h2[key])
     assert all(np.array_equal(p1[k], p2[k]) for k in p1)
     assert not np.array_equal(h1["loss"], h3["loss"])
+
+
+def test_bad_caches_and_non_finite_gradients_name_what_to_pass():
+    params = mlp.init_params(SIZES, "xavier", rng=0)
+    o, cache = mlp.forward(batch(), params, "tanh")
+    h, lcache = mlp.layer_forward(batch(), params["W1"], params["b1"])
+    with pytest.raises(ValueError, match=r"cache must be the second value returned by mlp.layer_forward.*got NoneType"):
+        mlp.layer_backward(np.ones((4, 5)), None)
+    with pytest.raises(ValueError, match=r"cache must be the second value returned by mlp.layer_forward.*got dict"):
+        mlp.layer_backward(np.ones((4, 5)), cache)
+    with pytest.raises(ValueError, match=r"cache lacks 'layers': pass the cache returned by mlp.forward"):
+        mlp.backward(np.ones((4, 2)), {})
+    with pytest.raises(ValueError, match=r"cache must be the dict returned by mlp.forward; got LayerCache"):
+        mlp.backward(np.ones((4, 2)), lcache)
+    with pytest.raises(ValueError, match="do holds 1 non-finite"):
+        mlp.backward(np.array([[np.nan, 0]] + [[0, 0]] * 3), cache)
+    with pytest.raises(ValueError, match="dh holds 20 non-finite"):
+        mlp.layer_backward(np.full((4, 5), np.inf), lcache)
+    with pytest.raises(ValueError, match="o holds 1 non-finite"):
+        mlp.softmax_cross_entropy(np.array([[np.nan, 0.0]]), np.array([0]))
+
+
+def test_layer_gradient_norms_names_a_missing_layer():
+    grads = mlp.backward(np.ones((4, 2)), mlp.forward(batch(), mlp.init_params(SIZES, rng=0), "tanh")[1])
+    assert mlp.layer_gradient_norms(grads).shape == (4,)
+    with pytest.raises(ValueError, match="grads must hold W1, …, WL .*; missing W2"):
+        mlp.layer_gradient_norms({k: v for k, v in grads.items() if k != "W2"})
+    with pytest.raises(ValueError, match=r"grads\['W3'\] holds 1 non-finite"):
+        bad = dict(grads, W3=grads["W3"].copy())
+        bad["W3"][0, 0] = np.nan
+        mlp.layer_gradient_norms(bad)
+
+
+def test_empty_batches_are_refused_without_a_warning():
+    params = mlp.init_params(SIZES, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"o must have at least one entry along every axis, \(B, K\) = \(0, 2\): B is 0"):
+            mlp.softmax_cross_entropy(np.zeros((0, 2)), np.zeros(0, dtype=int))
+        with pytest.raises(ValueError, match=r"x must have at least one entry.*B is 0"):
+            mlp.forward(np.zeros((0, 3)), params, "tanh")
+        with pytest.raises(ValueError, match=r"x must have at least one entry.*B is 0"):
+            mlp.train(params, np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+def test_layer_cache_is_a_named_tuple_that_still_unpacks():
+    h_prev = batch()
+    params = mlp.init_params(SIZES, rng=0)
+    h, cache = mlp.layer_forward(h_prev, params["W1"], params["b1"], "tanh")
+    a, W, net, out, act = cache
+    assert a is cache.h_prev and out is cache.h is h and act.name == "tanh"

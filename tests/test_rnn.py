@@ -1,5 +1,9 @@
 """The rnn module: gradients checked against central differences, the forward pass
-against a plain reference loop, truncated BPTT against its definition, and bad input."""
+against a plain reference loop, the in-place kernels against vanishgrad.activations entry
+by entry, a saturated network against an independent scalar loop, truncated BPTT against
+its definition, dtypes, and bad input."""
+
+import math
 
 import numpy as np
 import pytest
@@ -151,6 +155,7 @@ def test_float32_stays_float32_and_agrees_with_float64(activation):
     o32, c32 = rnn.forward(**inputs, activation=activation, dtype=np.float32)
     g64 = rnn.backward(do, c64)
     g32 = rnn.backward(do, c32)
+    assert o64.dtype == np.float64 and c64["h"].dtype == np.float64
     assert o32.dtype == np.float32 and c32["h"].dtype == np.float32
     np.testing.assert_allclose(o32, o64, rtol=1e-4, atol=1e-5)
     for name in GRAD_NAMES | {"dh_norms"}:
@@ -159,12 +164,172 @@ def test_float32_stays_float32_and_agrees_with_float64(activation):
         np.testing.assert_allclose(g32[name], g64[name], atol=1e-4 * max(scale, 1.0), err_msg=name)
 
 
+def test_default_dtype_is_the_inputs_own():
+    """dtype=None: float32 inputs stay float32, one float64 input makes everything float64,
+    integer input becomes float64; an explicit dtype converts every input."""
+    inputs = make_inputs(3, 2, 2, 4, 2)
+    as32 = {k: v.astype(np.float32) for k, v in inputs.items()}
+    o, cache = rnn.forward(**as32)
+    assert o.dtype == np.float32 and all(cache[k].dtype == np.float32 for k in ("x", "h0", "W", "net", "h"))
+    grads = rnn.backward(np.ones((3, 2, 2)), cache)  # a float64 do follows the cache
+    assert all(g.dtype == np.float32 for g in grads.values())
+    o, cache = rnn.forward(**{**as32, "W": inputs["W"]})
+    assert o.dtype == np.float64 and cache["x"].dtype == np.float64
+    o, _ = rnn.forward(**{**inputs, "x": np.ones((3, 2, 2), dtype=np.int64)})
+    assert o.dtype == np.float64
+    o, _ = rnn.forward(**as32, dtype=np.float64)
+    assert o.dtype == np.float64
+    o, _ = rnn.forward(**inputs, dtype="float32")
+    assert o.dtype == np.float32
+
+
 def test_sigmoid_is_finite_for_extreme_pre_activations():
     inputs = make_inputs(3, 2, 2, 3, 1)
     inputs["U"] = inputs["U"] * 1e4
     for dtype in (np.float32, np.float64):
-        o, cache = rnn.forward(**inputs, activation="sigmoid", dtype=dtype)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            o, cache = rnn.forward(**inputs, activation="sigmoid", dtype=dtype)
         assert np.all(np.isfinite(o)) and np.all((cache["h"] >= 0) & (cache["h"] <= 1))
+
+
+# --- the in-place kernels against vanishgrad.activations, entry by entry -----------------
+
+# Grids through both saturated tails: |x| ≤ 40 in float64 (σ(−40) = 4e-18), |x| ≤ 20 in
+# float32, plus the points where the formulas switch branch.
+GRIDS = {
+    np.float64: np.concatenate([np.linspace(-40, 40, 80001), [0.0, -0.0, 1e-300, -1e-300, 5e-324, -5e-324]]),
+    np.float32: np.concatenate([np.linspace(-20, 20, 40001), [0.0, -0.0, 1e-38, -1e-38, 1e-45, -1e-45]]).astype(np.float32),
+}
+KERNEL_ULPS = 4  # elementwise tolerance, in units of the dtype's eps
+
+
+def elementwise_rel_error(got, want):
+    """max over entries of |got − want| / |want|; an entry where want is 0 must be 0 exactly.
+
+    Not gradcheck.rel_error, which measures against the largest entry and so would not
+    see a wrong σ(−30) ≈ 9e-14 next to σ(0) = 0.5.
+    """
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape
+    zero = want == 0
+    assert np.all(got[zero] == 0), got[zero]
+    return float(np.max(np.abs(got[~zero] - want[~zero]) / np.abs(want[~zero]), initial=0.0))
+
+
+def run_kernel(kernel, x, *, with_scratch):
+    out = np.full_like(x, np.nan)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        if with_scratch:
+            kernel(x, out, np.full_like(x, np.nan))
+        else:
+            kernel(x, out)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_in_place_f_matches_activations_entry_by_entry(name, dtype):
+    f_into, _ = rnn._FAST[name]
+    x = GRIDS[dtype]
+    got = run_kernel(f_into, x, with_scratch=True)
+    want = activations.get(name).f(x)
+    assert got.dtype == want.dtype == dtype
+    assert elementwise_rel_error(got, want) <= KERNEL_ULPS * np.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_in_place_f_prime_from_output_matches_activations_entry_by_entry(name, dtype):
+    _, fprime_into = rnn._FAST[name]
+    act = activations.get(name)
+    h = act.f(GRIDS[dtype])
+    got = run_kernel(fprime_into, h, with_scratch=False)
+    want = act.df_from_output(h)
+    assert got.dtype == want.dtype == dtype
+    assert elementwise_rel_error(got, want) <= KERNEL_ULPS * np.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_in_place_sigmoid_is_right_to_a_few_ulps_in_the_negative_tail(dtype):
+    """σ and σ' = h(1 − h) read off h, against closed forms evaluated in float64 with
+    math.exp, one entry at a time: where the old (1 + tanh(x/2))/2 lost every digit."""
+    f_into, fprime_into = rnn._FAST["sigmoid"]
+    x = GRIDS[dtype][GRIDS[dtype] <= 0]
+    h = run_kernel(f_into, x, with_scratch=True)
+    dh = run_kernel(fprime_into, h, with_scratch=False)
+    exact_h = np.array([math.exp(v) / (1.0 + math.exp(v)) for v in x.tolist()])
+    exact_dh = np.array([math.exp(v) / (1.0 + math.exp(v)) ** 2 for v in x.tolist()])
+    tiny = np.finfo(dtype).tiny  # below it the dtype's numbers are subnormal, with fewer digits
+    normal = exact_h >= tiny
+    assert elementwise_rel_error(h[normal], exact_h[normal]) <= KERNEL_ULPS * np.finfo(dtype).eps
+    assert elementwise_rel_error(dh[normal], exact_dh[normal]) <= 2 * KERNEL_ULPS * np.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_in_place_sigmoid_has_no_overflow_anywhere_on_the_line(dtype):
+    info = np.finfo(dtype)
+    x = np.array([-info.max, -1e4, -800, -100, -88.8, 88.8, 100, 800, 1e4, info.max], dtype=dtype)
+    got = run_kernel(rnn._FAST["sigmoid"][0], x, with_scratch=True)
+    np.testing.assert_array_equal(got, activations.sigmoid(x))
+    assert got[0] == 0 and got[-1] == 1
+
+
+# --- a saturated sigmoid network against an independent scalar loop ----------------------
+
+def scalar_sigmoid_rnn(x, h0, U, W, b, V, c, do):
+    """H = D = K = B = 1, written with Python floats and math.exp, with σ' = e^{net}/(1+e^{net})²
+    from net (not h): an independent reference for the outputs and every gradient."""
+    T = len(x)
+    net, h = [0.0] * T, [0.0] * T
+    prev = h0
+    for t in range(T):
+        net[t] = U * x[t] + W * prev + b
+        e = math.exp(net[t])  # net < 0 here, so e ≤ 1
+        h[t] = e / (1.0 + e)
+        prev = h[t]
+    o = [V * h[t] + c for t in range(T)]
+    dnet = [0.0] * T
+    carry = 0.0
+    for t in range(T - 1, -1, -1):
+        e = math.exp(net[t])
+        dnet[t] = e / (1.0 + e) ** 2 * (V * do[t] + carry)
+        carry = W * dnet[t]
+    h_before = [h0] + h[:-1]
+    grads = {
+        "U": sum(dnet[t] * x[t] for t in range(T)),
+        "W": sum(dnet[t] * h_before[t] for t in range(T)),
+        "b": sum(dnet),
+        "V": sum(do[t] * h[t] for t in range(T)),
+        "c": sum(do),
+        "h0": carry,
+        "x": [U * dnet[t] for t in range(T)],
+    }
+    return np.array(o), np.array(net), grads
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)], ids=["float64", "float32"])
+def test_saturated_sigmoid_network_matches_an_independent_scalar_loop(dtype, rtol):
+    """Every net_t is held near −30, where σ ≈ 1e-13: outputs and gradients agree with
+    the scalar reference entry by entry (the inputs are positive, so no sum cancels)."""
+    T = 8
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 0.5, T).astype(dtype)
+    p = {"U": 1.5, "W": 0.7, "b": -30.0, "V": 1.3, "c": 0.2}
+    h0, do = 0.4, rng.uniform(0.5, 1.5, T).astype(dtype)
+    as_arrays = {k: np.full((1, 1) if k in ("U", "W", "V") else (1,), v, dtype=dtype) for k, v in p.items()}
+    o, cache = rnn.forward(x.reshape(T, 1, 1), np.full((1, 1), h0, dtype=dtype), **as_arrays, activation="sigmoid")
+    grads = rnn.backward(do.reshape(T, 1, 1), cache)
+    # the reference runs in float64 on exactly the numbers the network was given
+    q = {k: float(np.asarray(v, dtype=dtype)) for k, v in p.items()}
+    o_ref, net_ref, g_ref = scalar_sigmoid_rnn(x.astype(float).tolist(), float(np.float32(h0)) if dtype == np.float32 else h0,
+                                               do=do.astype(float).tolist(), **q)
+    assert np.all((net_ref > -31) & (net_ref < -29)), net_ref
+    assert elementwise_rel_error(cache["net"].ravel(), net_ref) <= rtol
+    assert elementwise_rel_error(cache["h"].ravel(), 1 / (1 + np.exp(-net_ref))) <= rtol
+    assert elementwise_rel_error(o.ravel(), o_ref) <= rtol
+    for name in ("U", "W", "b", "V", "c", "h0"):
+        assert elementwise_rel_error(grads[name].ravel(), [g_ref[name]]) <= rtol, name
+    assert elementwise_rel_error(grads["x"].ravel(), g_ref["x"]) <= rtol
 
 
 # --- truncated BPTT --------------------------------------------------------------------

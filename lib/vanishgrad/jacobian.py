@@ -33,6 +33,11 @@ book's net_{s+1}). ``step_jacobians(cache)[s]`` is ∂net[s+1]/∂net[s], for s 
 
 Norms are spectral (‖A‖₂ = σ_max(A)) unless ``ord="fro"`` is asked for.
 
+dtype follows the library's convention (:mod:`vanishgrad.validation`): a float32 cache or
+float32 matrices give float32 results, anything else float64. Inputs must be real, except
+for :func:`spectral_radius` and :func:`sigma_max`, which also take complex matrices
+(ρ(2i·I) = σ_max(2i·I) = 2).
+
 What this module offers
 -----------------------
 - :func:`step_jacobians` from an :func:`vanishgrad.rnn.forward` cache, for one sequence
@@ -55,7 +60,8 @@ from collections import namedtuple
 import numpy as np
 
 from . import activations
-from .validation import as_float_array, check_finite
+from .validation import (as_generator, as_real_array, as_real_arrays, check_cache, check_finite,
+                         check_integer)
 
 _CACHE_KEYS = ("x", "h0", "U", "W", "b", "net", "h", "activation")
 
@@ -75,12 +81,8 @@ explosion_possible:   eta > 1, the necessary condition for explosion (not a suff
 # ---------------------------------------------------------------------------------------
 
 def _check_cache(cache):
-    if not isinstance(cache, dict):
-        raise ValueError(f"cache must be the dict returned by rnn.forward; got {type(cache).__name__}")
-    missing = [k for k in _CACHE_KEYS if k not in cache]
-    if missing:
-        raise ValueError(f"cache lacks {', '.join(missing)}: pass the cache returned by rnn.forward")
-    net, W = np.asarray(cache["net"]), np.asarray(cache["W"])
+    check_cache(cache, _CACHE_KEYS, "rnn.forward")
+    net, W = as_real_arrays({"cache['net']": cache["net"], "cache['W']": cache["W"]})
     if net.ndim != 3:
         raise ValueError(f"cache['net'] must have shape (T, B, H); got {net.shape}")
     T, B, H = net.shape
@@ -93,7 +95,8 @@ def _check_seq(seq, B):
     if seq is None:
         return None
     if not (isinstance(seq, (int, np.integer)) and not isinstance(seq, bool) and 0 <= seq < B):
-        raise ValueError(f"seq must be an integer index into the batch, 0 <= seq < B = {B}; got {seq!r}")
+        raise ValueError(f"seq must be an integer index into the batch, 0 <= seq < B = {B} (or None for all); "
+                         f"got {seq!r}")
     return int(seq)
 
 
@@ -102,9 +105,13 @@ def _check_kind(kind):
         raise ValueError(f"kind must be 'net' (∂net_t/∂net_(t-1), the default) or 'h' (∂h_t/∂h_(t-1)); got {kind!r}")
 
 
-def _square_stack(name, A, min_ndim=2):
-    """A float array of shape (..., H, H), finite, with H ≥ 1."""
-    A = as_float_array(name, A)
+def _square_stack(name, A, min_ndim=2, allow_complex=False):
+    """A float array (or, with ``allow_complex``, a complex one) of shape (..., H, H), finite, H ≥ 1."""
+    if allow_complex and np.iscomplexobj(A):
+        A = np.asarray(A)
+        A = A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128, copy=False)
+    else:
+        A = as_real_array(name, A)
     if A.ndim < min_ndim or A.shape[-1] != A.shape[-2] or A.shape[-1] < 1:
         want = "(H, H)" if min_ndim == 2 else "(n, H, H) or (n, B, H, H)"
         raise ValueError(f"{name} must have shape {want}, square in its last two axes; got {A.shape}")
@@ -145,8 +152,7 @@ def step_jacobians(cache, seq=None, kind="net"):
     seq = _check_seq(seq, B)
     _check_kind(kind)
     act = activations.get(cache["activation"])
-    W = np.asarray(cache["W"], dtype=float)
-    net = np.asarray(cache["net"], dtype=float)
+    net, W = as_real_arrays({"cache['net']": cache["net"], "cache['W']": cache["W"]})
     if seq is not None:
         net = net[:, seq]  # (T, H)
     fprime = act.df(net)  # (T, H) or (T, B, H)
@@ -172,21 +178,23 @@ def unrolled_map(cache, start, lag, seq=0, kind="net"):
     ``chain(step_jacobians(cache, seq, kind)[s:s+k])``.
     """
     T, B, H = _check_cache(cache)
+    if seq is None:
+        raise ValueError(f"seq must be an integer index into the batch, 0 <= seq < B = {B}; got None")
     seq = _check_seq(seq, B)
     _check_kind(kind)
-    for name, v in (("start", start), ("lag", lag)):
-        if not (isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0):
-            raise ValueError(f"{name} must be an integer >= 0; got {v!r}")
+    start = check_integer("start", start, minimum=0)
+    lag = check_integer("lag", lag, minimum=0)
     if start + lag > T - 1:
         raise ValueError(f"start + lag must be at most T - 1 = {T - 1}; got {start} + {lag}")
     act = activations.get(cache["activation"])
-    x, U, W, b = (np.asarray(cache[k], dtype=float) for k in ("x", "U", "W", "b"))
+    x, U, W, b = as_real_arrays({f"cache[{k!r}]": cache[k] for k in ("x", "U", "W", "b")})
     drive = x[:, seq] @ U.T + b  # (T, H): U x_t + b
 
     def run(v):
-        v = as_float_array("state", v)
+        v = as_real_array("state", v)
         if v.shape != (H,):
             raise ValueError(f"the state must have shape (H,) = ({H},); got {v.shape}")
+        check_finite("state", v)
         h = act.f(v) if kind == "net" else v
         net = v
         for s in range(start + 1, start + lag + 1):
@@ -209,7 +217,7 @@ def chain(jacobians):
     before the first step. n = 0 gives the identity.
     """
     J = _square_stack("jacobians", jacobians, min_ndim=3)
-    product = np.broadcast_to(np.eye(J.shape[-1]), J.shape[1:]).copy()
+    product = np.broadcast_to(np.eye(J.shape[-1], dtype=J.dtype), J.shape[1:]).copy()
     for step in J:
         product = step @ product
     return product
@@ -228,7 +236,7 @@ def product_norms(jacobians, ord=2):
     J = _square_stack("jacobians", jacobians, min_ndim=3)
     _check_ord(ord)
     n = J.shape[0]
-    products = np.empty((n + 1,) + J.shape[1:])
+    products = np.empty((n + 1,) + J.shape[1:], dtype=J.dtype)
     products[0] = np.eye(J.shape[-1])
     for k in range(1, n + 1):
         products[k] = products[k - 1] @ J[n - k]
@@ -245,10 +253,9 @@ def power_norms(W, k_max, ord=2):
     W = _square_stack("W", W)
     if W.ndim != 2:
         raise ValueError(f"W must have shape (H, H); got {W.shape}")
-    if not (isinstance(k_max, (int, np.integer)) and not isinstance(k_max, bool) and k_max >= 0):
-        raise ValueError(f"k_max must be an integer >= 0; got {k_max!r}")
+    k_max = check_integer("k_max", k_max, minimum=0)
     _check_ord(ord)
-    powers = np.empty((k_max + 1,) + W.shape)
+    powers = np.empty((k_max + 1,) + W.shape, dtype=W.dtype)
     powers[0] = np.eye(W.shape[0])
     for k in range(1, k_max + 1):
         powers[k] = powers[k - 1] @ W
@@ -260,14 +267,20 @@ def power_norms(W, k_max, ord=2):
 # ---------------------------------------------------------------------------------------
 
 def spectral_radius(A):
-    """ρ(A) = max |λ| over the eigenvalues of A; A (H, H) or a stack (..., H, H) → (...)."""
-    A = _square_stack("A", A)
+    """ρ(A) = max |λ| over the eigenvalues of A; A (H, H) or a stack (..., H, H) → (...).
+
+    A may be real or complex (ρ(2i·I) = 2).
+    """
+    A = _square_stack("A", A, allow_complex=True)
     return np.max(np.abs(np.linalg.eigvals(A)), axis=-1)
 
 
 def sigma_max(A):
-    """σ_max(A) = ‖A‖₂, the largest singular value; A (H, H) or a stack (..., H, H) → (...)."""
-    A = _square_stack("A", A)
+    """σ_max(A) = ‖A‖₂, the largest singular value; A (H, H) or a stack (..., H, H) → (...).
+
+    A may be real or complex (σ_max(2i·I) = 2).
+    """
+    A = _square_stack("A", A, allow_complex=True)
     return np.linalg.svd(A, compute_uv=False)[..., 0]
 
 
@@ -310,7 +323,8 @@ def lyapunov_exponents(jacobians, n_exponents=1, *, backward=False, discard=0, r
     The algorithm keeps an orthonormal frame Q (H, p). At each step it factorises
     J Q = Q' R and accumulates log |R_ii|: the growth of the i-th direction after the
     i − 1 faster ones are projected out. The averages over the n − discard counted steps
-    are returned in descending order, shape (p,) or (B, p). Because each step's growth
+    are returned in descending order, shape (p,) or (B, p), in the dtype of the
+    Jacobians (the sum itself is kept in float64). Because each step's growth
     of the first direction is ‖J q‖ ≤ ‖J‖₂, the largest exponent never exceeds the
     average of log ‖J‖₂, hence never log(γ σ_max(W)) for an RNN. A singular step gives −inf.
     """
@@ -319,17 +333,16 @@ def lyapunov_exponents(jacobians, n_exponents=1, *, backward=False, discard=0, r
         raise ValueError(f"jacobians must have shape (n, H, H) or (n, B, H, H); got {J.shape}")
     n, H = J.shape[0], J.shape[-1]
     if n < 1:
-        raise ValueError("jacobians must hold at least one step")
-    p = n_exponents
-    if not (isinstance(p, (int, np.integer)) and not isinstance(p, bool) and 1 <= p <= H):
-        raise ValueError(f"n_exponents must be an integer with 1 <= n_exponents <= H = {H}; got {p!r}")
-    if not (isinstance(discard, (int, np.integer)) and not isinstance(discard, bool) and 0 <= discard < n):
-        raise ValueError(f"discard must be an integer with 0 <= discard < n = {n}; got {discard!r}")
+        raise ValueError(f"jacobians must hold at least one step (n >= 1); got shape {J.shape}")
+    p = check_integer("n_exponents", n_exponents, minimum=1, maximum=H)
+    discard = check_integer("discard", discard, minimum=0, maximum=n - 1)
+    if not isinstance(backward, (bool, np.bool_)):
+        raise ValueError(f"backward must be True or False; got {backward!r}")
     if backward:
         J = np.swapaxes(J[::-1], -1, -2)
-    generator = np.random.default_rng(rng)
+    generator = as_generator(rng)
     batch = J.shape[1:-2]
-    Q, _ = np.linalg.qr(generator.standard_normal((H, p)))  # one frame, shared by the batch
+    Q, _ = np.linalg.qr(generator.standard_normal((H, p)).astype(J.dtype))  # one frame, shared by the batch
     Q = np.broadcast_to(Q, batch + (H, p))
     total = np.zeros(batch + (p,))
     with np.errstate(divide="ignore"):
@@ -337,7 +350,7 @@ def lyapunov_exponents(jacobians, n_exponents=1, *, backward=False, discard=0, r
             Q, R = np.linalg.qr(J[s] @ Q)
             if s >= discard:
                 total += np.log(np.abs(np.diagonal(R, axis1=-2, axis2=-1)))
-    exponents = total / (n - discard)
+    exponents = (total / (n - discard)).astype(J.dtype, copy=False)
     return -np.sort(-exponents, axis=-1)
 
 
@@ -357,12 +370,12 @@ def nonnormal_matrix(H, rho, departure, rng=None):
                eigenvalues and grow σ_max(W) and the transient growth of ‖W^k‖.
     rng:       seed or Generator; Q is a random orthogonal matrix.
     """
-    if not (isinstance(H, (int, np.integer)) and not isinstance(H, bool) and H >= 1):
-        raise ValueError(f"H must be a positive integer; got {H!r}")
+    H = check_integer("H", H, minimum=1)
     for name, v in (("rho", rho), ("departure", departure)):
-        if not (np.isscalar(v) and np.isfinite(v) and v >= 0):
+        is_number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        if not (is_number and np.isfinite(v) and v >= 0):
             raise ValueError(f"{name} must be a finite number >= 0; got {v!r}")
-    generator = np.random.default_rng(rng)
+    generator = as_generator(rng)
     R = np.zeros((H, H))
     block = np.zeros((H, H), dtype=bool)  # True on the diagonal blocks
     for i in range(0, H - 1, 2):
@@ -377,7 +390,8 @@ def nonnormal_matrix(H, rho, departure, rng=None):
     N[block] = 0.0
     size = np.linalg.norm(N)
     if size == 0 and departure > 0:
-        raise ValueError(f"a departure from normality > 0 needs H >= 3 (H = {H} has no off-diagonal Schur part)")
+        raise ValueError(f"a departure from normality > 0 needs H >= 3 (H = {H} has no off-diagonal Schur part); "
+                         "pass departure=0 or a larger H")
     N = N * (departure / size) if size > 0 else N
     Q, Rq = np.linalg.qr(generator.standard_normal((H, H)))
     Q = Q * np.sign(np.diag(Rq))

@@ -8,21 +8,34 @@ what :func:`vanishgrad.rnn.backward` expects:
   zero at every step but the last.
 - :func:`mse_every_step`: a loss at every step, L = (1/2B) Σ_t Σ_b ‖o_t − y_t‖²
   (summed over time, averaged over the batch).
+
+dtype: ``o`` keeps its own dtype (float32 stays float32; integer becomes float64, as
+everywhere in the library) and the targets ``y`` are converted to it, so ``do`` has the
+dtype of ``o``. Both raise ValueError on a wrong shape, an empty batch (T, B or K = 0),
+complex input, or a NaN or inf in ``o`` or ``y``.
 """
 
 import numpy as np
 
-from .validation import as_float_array, check_finite, check_shape
+from .validation import as_real_array, check_finite, check_nonempty, check_shape
 
 
 def _outputs(o):
-    """``o`` as a float array (float32 stays float32), checked to be (T, B, K) and finite."""
-    dtype = getattr(o, "dtype", None)
-    o = as_float_array("o", o, dtype=dtype if dtype in (np.float32, np.float64) else np.float64)
+    """``o`` as a real array (float32 stays float32), checked to be (T, B, K), non-empty and finite."""
+    o = as_real_array("o", o)
     if o.ndim != 3:
         raise ValueError(f"o must have shape (T, B, K) (time-major); got {o.shape}")
+    check_nonempty("o", o, ("T", "B", "K"))
     check_finite("o", o)
     return o
+
+
+def _targets(y, o, expected, dims):
+    """``y`` in o's dtype, checked against its expected shape and to be finite."""
+    y = as_real_array("y", y, dtype=o.dtype)
+    check_shape("y", y, expected, dims)
+    check_finite("y", y)
+    return y
 
 
 def mse_last(o, y):
@@ -33,9 +46,7 @@ def mse_last(o, y):
     """
     o = _outputs(o)
     T, B, K = o.shape
-    y = as_float_array("y", y, dtype=o.dtype)
-    check_shape("y", y, (B, K), ("B", "K"))
-    check_finite("y", y)
+    y = _targets(y, o, (B, K), ("B", "K"))
     diff = o[-1] - y
     do = np.zeros_like(o)
     do[-1] = diff / B
@@ -50,8 +61,6 @@ def mse_every_step(o, y):
     """
     o = _outputs(o)
     T, B, K = o.shape
-    y = as_float_array("y", y, dtype=o.dtype)
-    check_shape("y", y, (T, B, K), ("T", "B", "K"))
-    check_finite("y", y)
+    y = _targets(y, o, (T, B, K), ("T", "B", "K"))
     diff = o - y
     return float(0.5 * np.sum(diff * diff) / B), diff / B

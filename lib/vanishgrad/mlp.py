@@ -20,16 +20,25 @@ The chain rule that the book studies is one line of :func:`layer_backward`::
 so ∂L/∂h_{l-1} = ∂L/∂h_l · diag(f'(net_l)) W_l, row by row: the backward signal is
 multiplied by Wᵀ diag(f') once per layer.
 
-Parameters live in a dict ``{"W1": …, "b1": …, …, "WL": …, "bL": …}``. Everything is
-float64 unless arrays of another float dtype are given. One layer is a forward/backward
+Parameters live in a dict ``{"W1": …, "b1": …, …, "WL": …, "bL": …}``. dtype follows the
+library's convention (:mod:`vanishgrad.validation`): float32 if every input array (the
+batch and every parameter) is float32, float64 otherwise. One layer is a forward/backward
 pair of its own (:func:`layer_forward`, :func:`layer_backward`), so a block that wraps a
 layer (a skip connection, say) needs nothing new from this module.
 """
 
+import re
+from collections import namedtuple
+
 import numpy as np
 
 from . import activations
-from .validation import as_float_array, check_choice, check_finite, check_positive, check_shape
+from .validation import (as_generator, as_real_array, as_real_arrays, check_cache, check_choice,
+                         check_dtype, check_finite, check_integer, check_nonempty, check_positive,
+                         check_shape)
+
+#: The cache of one layer, as :func:`layer_forward` returns it and :func:`layer_backward` reads it.
+LayerCache = namedtuple("LayerCache", "h_prev W net h activation")
 
 #: The initialisations :func:`init_params` knows; "glorot" is another name for "xavier".
 INITS = ("naive", "xavier", "glorot", "he")
@@ -42,10 +51,7 @@ def _check_sizes(sizes):
     sizes = list(sizes) if isinstance(sizes, (list, tuple)) else sizes
     if not isinstance(sizes, list) or len(sizes) < 2:
         raise ValueError(f"sizes must be a list [H_0, H_1, ..., H_L] of at least 2 layer sizes; got {sizes!r}")
-    for i, n in enumerate(sizes):
-        if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
-            raise ValueError(f"sizes[{i}] must be a positive integer; got {n!r}")
-    return [int(n) for n in sizes]
+    return [check_integer(f"sizes[{i}]", n, minimum=1) for i, n in enumerate(sizes)]
 
 
 def init_params(sizes, init="xavier", *, scale=1.0, rng=None, dtype=np.float64):
@@ -62,12 +68,14 @@ def init_params(sizes, init="xavier", *, scale=1.0, rng=None, dtype=np.float64):
 
     scale: a gain multiplying every W_l after it is drawn (1 leaves the init as named).
     rng:   a seed or a ``np.random.Generator``; the same seed gives the same weights.
+    dtype: float64 (the default; None means the same) or float32; anything else is a ValueError.
     Returns {"W1": (H_1, H_0), "b1": (H_1,), …, "WL": (H_L, H_{L-1}), "bL": (H_L,)}.
     """
     sizes = _check_sizes(sizes)
-    check_choice("initialisation", init, INITS)
+    check_choice("init", init, INITS)
     check_positive("scale", scale)
-    rng = np.random.default_rng(rng)
+    dtype = check_dtype(dtype) or np.dtype(np.float64)
+    rng = as_generator(rng)
     params = {}
     for l in range(1, len(sizes)):
         n_in, n_out = sizes[l - 1], sizes[l]
@@ -84,39 +92,55 @@ def init_params(sizes, init="xavier", *, scale=1.0, rng=None, dtype=np.float64):
     return params
 
 
-def num_layers(params):
-    """L, the number of weight matrices W1 … WL in ``params`` (checked to be consecutive)."""
-    L = sum(1 for k in params if k.startswith("W"))
-    missing = [k for l in range(1, L + 1) for k in (f"W{l}", f"b{l}") if k not in params]
-    if L == 0 or missing:
-        raise ValueError(f"params must hold W1, b1, …, WL, bL; missing {missing or ['W1', 'b1']}")
+def _layer_count(name, d, prefixes, source):
+    """L for a dict keyed W1 … WL (and more per-layer prefixes); ValueError naming a missing key."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{name} must be a dict {{'W1': ..., 'b1': ..., ...}} {source}; got {type(d).__name__}")
+    layers = [int(m.group(1)) for k in d if isinstance(k, str) and (m := re.fullmatch(r"W([1-9][0-9]*)", k))]
+    L = max(layers, default=0)
+    missing = [f"{p}{l}" for l in range(1, max(L, 1) + 1) for p in prefixes if f"{p}{l}" not in d]
+    if missing:
+        raise ValueError(f"{name} must hold {', '.join(f'{p}1' for p in prefixes)}, …, "
+                         f"{', '.join(f'{p}L' for p in prefixes)} {source}; missing {', '.join(missing)}")
     return L
 
 
-def _float_dtype(*arrays):
-    dtypes = [getattr(a, "dtype", None) for a in arrays]
-    return np.float32 if all(d == np.float32 for d in dtypes) else np.float64
+def num_layers(params):
+    """L, the number of weight matrices W1 … WL in ``params`` (checked to be consecutive, each with its b)."""
+    return _layer_count("params", params, ("W", "b"), "(as init_params returns)")
 
 
-def _checked_params(params, D):
-    """Params as float arrays with shapes chained from D; returns (params, sizes)."""
-    if not isinstance(params, dict):
-        raise ValueError(f"params must be a dict {{'W1': ..., 'b1': ..., ...}}; got {type(params).__name__}")
+def _checked_params(params, D, dtype):
+    """Params as arrays of ``dtype``, finite, with shapes chained from D; returns (params, sizes)."""
     L = num_layers(params)
-    dtype = _float_dtype(*params.values())
     out, sizes = {}, [D]
     for l in range(1, L + 1):
-        W = as_float_array(f"W{l}", params[f"W{l}"], dtype)
+        W = as_real_array(f"W{l}", params[f"W{l}"], dtype)
         if W.ndim != 2:
             raise ValueError(f"W{l} must have shape (H_{l}, H_{l-1}) = (?, {sizes[-1]}); got {W.shape}")
         check_shape(f"W{l}", W, (None, sizes[-1]), (f"H_{l}", f"H_{l-1}"))
-        b = as_float_array(f"b{l}", params[f"b{l}"], dtype)
+        b = as_real_array(f"b{l}", params[f"b{l}"], dtype)
         check_shape(f"b{l}", b, (W.shape[0],), (f"H_{l}",))
         check_finite(f"W{l}", W)
         check_finite(f"b{l}", b)
         out[f"W{l}"], out[f"b{l}"] = W, b
         sizes.append(W.shape[0])
     return out, sizes
+
+
+def _checked_batch(name, x, params):
+    """x (B, D) and the params, all in the dtype they meet in, checked; returns (x, params, sizes)."""
+    L = num_layers(params)
+    params = {k: params[k] for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")}
+    arrays = as_real_arrays({name: x, **params})
+    dtype = arrays[0].dtype
+    x = arrays[0]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must have shape (B, D), one example per row; got {x.shape}")
+    check_nonempty(name, x, ("B", "D"))
+    check_finite(name, x)
+    params, sizes = _checked_params(dict(zip(params, arrays[1:])), x.shape[1], dtype)
+    return x, params, sizes
 
 
 # --------------------------------------------------------------------------- one layer
@@ -128,18 +152,17 @@ def layer_forward(h_prev, W, b, activation="sigmoid"):
     h_prev: (B, H_in)   W: (H_out, H_in)   b: (H_out,)
     activation: a name known to :func:`vanishgrad.activations.get` ("identity" gives a
     linear layer, such as the readout).
-    Returns h (B, H_out) and a cache for :func:`layer_backward`.
+    Returns h (B, H_out) and a cache for :func:`layer_backward`, a :class:`LayerCache`
+    (h_prev, W, net, h, activation).
     """
     act = activations.get(activation)
-    dtype = _float_dtype(h_prev, W, b)
-    h_prev = as_float_array("h_prev", h_prev, dtype)
-    W = as_float_array("W", W, dtype)
-    b = as_float_array("b", b, dtype)
+    h_prev, W, b = as_real_arrays({"h_prev": h_prev, "W": W, "b": b})
     if W.ndim != 2:
         raise ValueError(f"W must have shape (H_out, H_in); got {W.shape}")
     H_out, H_in = W.shape
     check_shape("h_prev", h_prev, (None, H_in), ("B", "H_in"))
     check_shape("b", b, (H_out,), ("H_out",))
+    check_nonempty("h_prev", h_prev, ("B", "H_in"))
     for name, a in (("h_prev", h_prev), ("W", W), ("b", b)):
         check_finite(name, a)
     return _layer_forward(h_prev, W, b, act)
@@ -148,7 +171,13 @@ def layer_forward(h_prev, W, b, activation="sigmoid"):
 def _layer_forward(h_prev, W, b, act):
     net = h_prev @ W.T + b
     h = act.f(net).astype(net.dtype, copy=False)
-    return h, (h_prev, W, net, h, act)
+    return h, LayerCache(h_prev, W, net, h, act)
+
+
+def _check_layer_cache(cache, name="cache"):
+    if not isinstance(cache, LayerCache):
+        raise ValueError(f"{name} must be the second value returned by mlp.layer_forward "
+                         f"(a LayerCache); got {type(cache).__name__}")
 
 
 def layer_backward(dh, cache):
@@ -158,10 +187,13 @@ def layer_backward(dh, cache):
     ∂L/∂net = dh ⊙ f'(net), then ∂L/∂h_prev = ∂L/∂net · W, ∂L/∂W = (∂L/∂net)ᵀ h_prev and
     ∂L/∂b = the column sums of ∂L/∂net. f'(net) is computed from net, not from h, so it
     stays exact deep in a saturated tail where h rounds to 0 or 1.
+    Raises ValueError on a cache not from :func:`layer_forward`, a wrong shape, complex
+    input, or a NaN or inf in dh.
     """
-    h_prev, W, net, h, act = cache
-    dh = as_float_array("dh", dh, h.dtype)
-    check_shape("dh", dh, h.shape, ("B", "H_out"))
+    _check_layer_cache(cache)
+    dh = as_real_array("dh", dh, cache.h.dtype)
+    check_shape("dh", dh, cache.h.shape, ("B", "H_out"))
+    check_finite("dh", dh)
     return _layer_backward(dh, cache)
 
 
@@ -186,13 +218,7 @@ def forward(x, params, activation="sigmoid"):
     (h_0 = x) and "net" {l: net_l (B, H_l)} for l = 1 … L (net_L = o).
     """
     act = activations.get(activation)
-    if not isinstance(params, dict):
-        raise ValueError(f"params must be a dict {{'W1': ..., 'b1': ..., ...}}; got {type(params).__name__}")
-    x = as_float_array("x", x, _float_dtype(x, *params.values()))
-    if x.ndim != 2:
-        raise ValueError(f"x must have shape (B, D), one example per row; got {x.shape}")
-    check_finite("x", x)
-    params, _ = _checked_params(params, x.shape[1])
+    x, params, _ = _checked_batch("x", x, params)
     return _forward(x, params, act)
 
 
@@ -204,7 +230,7 @@ def _forward(x, params, act):
     for l in range(1, L + 1):
         h, layer = _layer_forward(h, params[f"W{l}"], params[f"b{l}"], act if l < L else identity)
         cache["layers"].append(layer)
-        cache["net"][l] = layer[2]
+        cache["net"][l] = layer.net
         if l < L:
             cache["h"][l] = h
     return h, cache
@@ -216,12 +242,19 @@ def backward(do, cache):
     Returns a dict of gradients: "W1" … "WL" and "b1" … "bL" (shaped like the
     parameters), "x" (B, D), and the backward signals "h1" … "h{L-1}" = ∂L/∂h_l and
     "net1" … "netL" = ∂L/∂net_l, each (B, H_l). Layer L is handled first, layer 1 last.
+    Raises ValueError on a cache not from :func:`forward`, a wrong shape, complex input,
+    or a NaN or inf in do.
     """
-    if not isinstance(cache, dict) or "layers" not in cache:
-        raise ValueError("cache must be the second value returned by mlp.forward")
-    o = cache["layers"][-1][3]
-    do = as_float_array("do", do, o.dtype)
+    check_cache(cache, ("layers",), "mlp.forward")
+    layers = cache["layers"]
+    if not (isinstance(layers, list) and layers):
+        raise ValueError("cache['layers'] must be the non-empty list mlp.forward stores; pass mlp.forward's cache")
+    for l, layer in enumerate(layers, start=1):
+        _check_layer_cache(layer, name=f"cache['layers'][{l - 1}]")
+    o = layers[-1].h
+    do = as_real_array("do", do, o.dtype)
     check_shape("do", do, o.shape, ("B", "K"))
+    check_finite("do", do)
     return _backward(do, cache)
 
 
@@ -238,18 +271,27 @@ def _backward(do, cache):
 
 
 def layer_gradient_norms(grads):
-    """‖∂L/∂W_l‖ (Frobenius) for l = 1 … L, from the dict :func:`backward` returns: shape (L,)."""
-    L = sum(1 for k in grads if k.startswith("W"))
-    if L == 0:
-        raise ValueError("grads holds no weight gradients W1 … WL; pass the dict mlp.backward returns")
-    return np.array([np.linalg.norm(grads[f"W{l}"]) for l in range(1, L + 1)])
+    """‖∂L/∂W_l‖ (Frobenius) for l = 1 … L, from the dict :func:`backward` returns: shape (L,).
+
+    Raises ValueError if a layer's gradient is missing (naming it) or holds NaN or inf.
+    """
+    L = _layer_count("grads", grads, ("W",), "(as mlp.backward returns)")
+    norms = np.empty(L)
+    for l in range(1, L + 1):
+        dW = as_real_array(f"grads['W{l}']", grads[f"W{l}"])
+        check_finite(f"grads['W{l}']", dW)
+        norms[l - 1] = np.linalg.norm(dW)
+    return norms
 
 
 # --------------------------------------------------------------------------- loss and training
 
 
 def _check_labels(y, B, K):
-    y = np.asarray(y)
+    try:
+        y = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"y must be an array of integer class labels 0 … K−1; got {type(y).__name__}") from exc
     check_shape("y", y, (B,), ("B",))
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y must hold integer class labels 0 … K−1; got dtype {y.dtype}")
@@ -264,10 +306,14 @@ def softmax_cross_entropy(o, y):
     o: (B, K) logits (the net's output); y: (B,) integer labels in 0 … K−1.
     Returns (loss, do): L = −(1/B) Σ_b log softmax(o_b)[y_b], a float, and
     do = ∂L/∂o = (softmax(o) − onehot(y)) / B, (B, K).
+    Raises ValueError on an empty batch, complex input, a NaN or inf in o, or labels
+    that are not integers in 0 … K−1.
     """
-    o = as_float_array("o", o, _float_dtype(o))
+    o = as_real_array("o", o)
     if o.ndim != 2:
         raise ValueError(f"o must have shape (B, K); got {o.shape}")
+    check_nonempty("o", o, ("B", "K"))
+    check_finite("o", o)
     y = _check_labels(y, *o.shape)
     return _softmax_cross_entropy(o, y)
 
@@ -303,22 +349,17 @@ def train(params, x, y, *, activation="sigmoid", lr=0.1, steps=100, batch_size=N
     inf or NaN (a learning rate or a weight scale too large): training stops there.
     """
     act = activations.get(activation)
-    x = as_float_array("x", x, _float_dtype(x, *params.values()) if isinstance(params, dict) else np.float64)
-    if x.ndim != 2 or x.shape[0] < 1:
-        raise ValueError(f"x must have shape (N, D) with N >= 1; got {x.shape}")
-    check_finite("x", x)
-    params, sizes = _checked_params(params, x.shape[1])
+    x, params, sizes = _checked_batch("x", x, params)
     params = {k: v.copy() for k, v in params.items()}
     N, L = x.shape[0], len(sizes) - 1
     y = _check_labels(y, N, sizes[-1])
     check_positive("lr", lr)
-    if not (isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 1):
-        raise ValueError(f"steps must be a positive integer; got {steps!r}")
+    steps = check_integer("steps", steps, minimum=1)
     if batch_size is not None and not (
         isinstance(batch_size, (int, np.integer)) and not isinstance(batch_size, bool) and 1 <= batch_size <= N
     ):
         raise ValueError(f"batch_size must be None or an integer in 1 … N = {N}; got {batch_size!r}")
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
 
     history = {
         "loss": np.empty(steps),

@@ -16,16 +16,31 @@ rows, which is also how the weight gradient reads on paper: a sum over time,
 dW = Σ_t δ_t h_{t-1}ᵀ.
 
 Cost: forward and backward each take O(T·B·H·(H + D + K)) time, O(T·B·H²) when H
-dominates, and the cache holds O(T·B·H) numbers (net and h). Both passes work in the
-dtype they are given (float64 by default; float32 stays float32 throughout).
+dominates, and the cache holds O(T·B·H) numbers (net and h).
+
+dtype: the library's convention (:mod:`vanishgrad.validation`). With the default
+``dtype=None`` the inputs' own dtype is kept: float32 inputs give float32 outputs, cache
+and gradients; any float64 input (or integer input) makes everything float64. An
+explicit ``dtype=np.float32`` or ``np.float64`` converts every input to it. Backward works
+in the dtype of the cache.
+
+Accuracy: f' is read off the cached h (σ' = h(1 − h), tanh' = 1 − h²), as
+:func:`vanishgrad.activations.sigmoid_grad_from_output` does. That is exact to a few ulps
+where h is small (the sigmoid's negative tail, σ(−30) ≈ 9e-14, included) but loses
+relative accuracy where h rounds towards ±1: σ'(+30) read off h has a relative error near
+1e-3, and from net ≈ +37 on h is 1.0 and f' reads 0 (the true value is below 1e-16).
 """
 
 import numpy as np
 
 from . import activations
-from .validation import check_finite, check_shape
+from .validation import (as_generator, as_real_array, as_real_arrays, check_cache, check_dtype,
+                         check_finite, check_integer, check_shape)
 
 PARAMS = ("U", "W", "b", "V", "c")
+
+# What backward reads from the cache, which only forward builds.
+_CACHE_KEYS = ("x", "h0", "U", "W", "V", "h", "activation")
 
 
 def init_params(D, H, K, *, scale=1.0, rng=None, dtype=np.float64):
@@ -35,15 +50,16 @@ def init_params(D, H, K, *, scale=1.0, rng=None, dtype=np.float64):
     W is Gaussian with entries of standard deviation scale/√H, so its spectral radius is
     close to ``scale`` for large H; U and V use 1/√D and 1/√H; b and c are zero.
     rng: a seed or a ``np.random.Generator``.
+    dtype: float64 (the default; None means the same) or float32; anything else is a ValueError.
     Returns {"U": (H, D), "W": (H, H), "b": (H,), "V": (K, H), "c": (K,)} of ``dtype``.
     """
     for name, n in (("D", D), ("H", H), ("K", K)):
-        if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
-            raise ValueError(f"{name} must be a positive integer; got {n!r}")
+        check_integer(name, n, minimum=1)
     is_number = isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool)
     if not (is_number and np.isfinite(scale)):
         raise ValueError(f"scale must be a finite number; got {scale!r}")
-    rng = np.random.default_rng(rng)
+    dtype = check_dtype(dtype) or np.dtype(np.float64)
+    rng = as_generator(rng)
     return {
         "U": (rng.standard_normal((H, D)) / np.sqrt(D)).astype(dtype),
         "W": (scale * rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype),
@@ -53,41 +69,11 @@ def init_params(D, H, K, *, scale=1.0, rng=None, dtype=np.float64):
     }
 
 
-def _check_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError as exc:
-        raise ValueError(f"dtype must be float32 or float64; got {dtype!r}") from exc
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    return dtype
-
-
-def _as_array(name, value, dtype):
-    try:
-        return np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array; got {type(value).__name__}") from exc
-
-
-def _check_all_finite(name, a):
-    """``check_finite``, with a fast path: a finite sum proves every entry finite.
-
-    Any NaN or inf makes the sum NaN or inf, so a finite sum needs no elementwise pass
-    (and no temporary boolean array). A non-finite sum (an entry, or an overflow of the
-    sum itself) falls through to the exact elementwise check.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(a, axis=None)
-    if not np.isfinite(total):
-        check_finite(name, a)
-
-
 def _checked(x, h0, U, W, b, V, c, dtype):
-    """Arrays as ``dtype``, with shapes and finiteness checked; returns them and (T, B, D, H, K)."""
-    dtype = _check_dtype(dtype)
+    """Arrays of one dtype, with shapes and finiteness checked; returns them and (T, B, D, H, K)."""
     names = ("x", "h0", "U", "W", "b", "V", "c")
-    x, h0, U, W, b, V, c = (_as_array(n, a, dtype) for n, a in zip(names, (x, h0, U, W, b, V, c)))
+    arrays = as_real_arrays(dict(zip(names, (x, h0, U, W, b, V, c))), dtype)
+    x, h0, U, W, b, V, c = arrays
     if x.ndim != 3:
         raise ValueError(f"x must have shape (T, B, D) (time-major); got {x.shape}")
     T, B, D = x.shape
@@ -105,32 +91,38 @@ def _checked(x, h0, U, W, b, V, c, dtype):
     K = V.shape[0]
     check_shape("V", V, (K, H), ("K", "H"))
     check_shape("c", c, (K,), ("K",))
-    for name, a in zip(names, (x, h0, U, W, b, V, c)):
-        _check_all_finite(name, a)
+    for name, a in zip(names, arrays):
+        check_finite(name, a)
     return (x, h0, U, W, b, V, c), (T, B, D, H, K)
 
 
 # In-place versions of f and f' for the activations the library knows: f writes
-# f(net) into ``out``; f' writes f'(net), read off the output h = f(net), into ``out``.
-# They keep the dtype, make no temporaries in the loops, and give the same values as
-# vanishgrad.activations.
-def _tanh_into(net, out):
+# f(net) into ``out`` (``scratch`` is a spare array of the same shape it may overwrite);
+# f' writes f'(net), read off the output h = f(net), into ``out``. They keep the dtype,
+# allocate nothing, and give the same values as vanishgrad.activations, whose formulas
+# they follow (the tests compare them entry by entry).
+def _tanh_into(net, out, scratch):
     np.tanh(net, out=out)
 
 
-def _sigmoid_into(net, out):
-    # σ(x) = (1 + tanh(x/2)) / 2: no overflow for any finite x, and stays in float32.
-    np.multiply(net, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
+def _sigmoid_into(net, out, scratch):
+    # As activations.sigmoid: with z = e^{-|x|} ≤ 1 (no overflow), σ(x) = 1/(1+z) for
+    # x ≥ 0 and z/(1+z) for x < 0, where nothing cancels (σ(−30) keeps every digit).
+    # The numerator, 1 or z, is max(step(x), z) with step(x) = 1 for x ≥ 0, else 0.
+    np.abs(net, out=scratch)
+    np.negative(scratch, out=scratch)
+    np.exp(scratch, out=scratch)  # z
+    np.greater_equal(net, 0.0, out=out, casting="unsafe")  # step(x)
+    np.maximum(out, scratch, out=out)  # 1 for x ≥ 0, z for x < 0
+    scratch += 1.0
+    out /= scratch
 
 
-def _relu_into(net, out):
+def _relu_into(net, out, scratch):
     np.maximum(net, 0.0, out=out)
 
 
-def _identity_into(net, out):
+def _identity_into(net, out, scratch):
     np.copyto(out, net)
 
 
@@ -165,7 +157,7 @@ def _kernels(act):
     if act.name in _FAST and act is activations.ACTIVATIONS.get(act.name):
         return _FAST[act.name]
 
-    def f_into(net, out):
+    def f_into(net, out, scratch):
         out[...] = act.f(net)
 
     def fprime_into(h, out):
@@ -174,17 +166,19 @@ def _kernels(act):
     return f_into, fprime_into
 
 
-def forward(x, h0, U, W, b, V, c, activation="tanh", dtype=np.float64):
+def forward(x, h0, U, W, b, V, c, activation="tanh", dtype=None):
     """Run the RNN over whole sequences.
 
     x: (T, B, D), h0: (B, H), U: (H, D), W: (H, H), b: (H,), V: (K, H), c: (K,).
     activation: a name from :mod:`vanishgrad.activations` (or an Activation).
-    dtype: float64 (default) or float32; every array is converted to it.
+    dtype: None (the default) for the inputs' own dtype (float32 if every input is
+           float32, float64 otherwise), or float32 / float64 to convert every input to it.
     Returns ``o`` (T, B, K) and a cache, a dict holding "x", "h0", "U", "W", "b", "V", "c"
-    (as ``dtype``), "net" and "h" (both (T, B, H)) and "activation" (an Activation),
-    which :func:`backward` and the chapter on Jacobians read.
+    (as the dtype computed in), "net" and "h" (both (T, B, H)) and "activation" (an
+    Activation), which :func:`backward` and the chapter on Jacobians read.
     Raises ValueError on a wrong shape (naming the expected and the given shape), a
-    NaN or inf in any input, an unknown activation or an unsupported dtype.
+    NaN or inf in any input, complex or non-numeric input, an unknown activation or an
+    unsupported dtype.
     """
     act = activations.get(activation)
     (x, h0, U, W, b, V, c), (T, B, D, H, K) = _checked(x, h0, U, W, b, V, c, dtype)
@@ -198,7 +192,7 @@ def forward(x, h0, U, W, b, V, c, activation="tanh", dtype=np.float64):
     for net_t, h_t in zip(net, h):  # the recurrence: the only loop over time
         np.matmul(h_prev, WT, out=recur)
         net_t += recur
-        f_into(net_t, h_t)
+        f_into(net_t, h_t, recur)  # recur is free again: f may use it as scratch
         h_prev = h_t
     o = np.matmul(h.reshape(T * B, H), V.T).reshape(T, B, K)
     o += c
@@ -210,13 +204,11 @@ def forward(x, h0, U, W, b, V, c, activation="tanh", dtype=np.float64):
 def _check_truncate(truncate):
     if truncate is None:
         return None
-    if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)):
+    if isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer)) or truncate < 1:
         raise ValueError(
             f"truncate must be an integer k >= 1 (or None for full BPTT); got {truncate!r} "
             f"of type {type(truncate).__name__}"
         )
-    if truncate < 1:
-        raise ValueError(f"truncate must be an integer k >= 1 (or None for full BPTT); got {truncate}")
     return int(truncate)
 
 
@@ -241,21 +233,23 @@ def backward(do, cache, truncate=None, dh_last=None):
 
     Returns a dict with the gradients "U", "W", "b", "V", "c", "h0", "x" (each shaped
     like its input, in the cache's dtype) and "dh_norms" (T,): ‖∂L/∂h_t‖ (Frobenius norm
-    over the batch) for t = 1..T. Raises ValueError on a wrong shape, a NaN or inf in
-    ``do`` or ``dh_last``, or a ``truncate`` that is not an integer ≥ 1.
+    over the batch) for t = 1..T. Raises ValueError on a cache that is not forward's
+    (naming what it lacks), a wrong shape, complex input, a NaN or inf in ``do`` or
+    ``dh_last``, or a ``truncate`` that is not an integer ≥ 1.
     """
+    check_cache(cache, _CACHE_KEYS, "rnn.forward")
     x, h0, U, W, V, h = (cache[k] for k in ("x", "h0", "U", "W", "V", "h"))
     T, B, D = x.shape
     H, K = W.shape[0], V.shape[0]
     dtype = h.dtype
-    do = _as_array("do", do, dtype)
+    do = as_real_array("do", do, dtype)
     check_shape("do", do, (T, B, K), ("T", "B", "K"))
-    _check_all_finite("do", do)
+    check_finite("do", do)
     k = _check_truncate(truncate)
     if dh_last is not None:
-        dh_last = _as_array("dh_last", dh_last, dtype)
+        dh_last = as_real_array("dh_last", dh_last, dtype)
         check_shape("dh_last", dh_last, (B, H), ("B", "H"))
-        _check_all_finite("dh_last", dh_last)
+        check_finite("dh_last", dh_last)
 
     do_rows = do.reshape(T * B, K)
     _, fprime_into = _kernels(cache["activation"])
