@@ -1,29 +1,131 @@
-"""Numbers from a notebook into its prose.
+"""Numbers from a notebook into its prose, in one format.
 
-``glue("ratio", 3.2e-7, "{:.1e}")`` hands the value to myst-nb, so the page can say
-``{glue:text}`ratio``` and show the number the notebook computed. Where myst-nb is not
-installed (Colab, a bare Python), the call still succeeds, shows nothing, and returns
-the value, so the notebook runs the same everywhere.
+A chapter never types a number it measured. It computes the number, hands it to a
+:class:`Numbers` register under a name, and the prose quotes it with MyST's inline
+``{eval}`` role::
+
+    num = Numbers()                                  # once, in the first code cell
+    ratio = num("ratio", 3.2e-7, ".1e")              # returns 3.2e-7 unchanged
+
+    The first layer's gradient is {eval}`num.ratio` of the last one's.
+
+On the website the role is evaluated while the book is built (MyST-NB's inline
+execution); in JupyterLab, ``jupyterlab-myst`` evaluates it when the markdown cell is
+run. Both show the same text, ``3.2 × 10⁻⁷``, because the register stores the formatted
+text, not the number. Check cells assert on the number itself.
+
+:func:`fmt` is the book's one number format: a Python format spec, except that an
+exponent is written as a power of ten (``3.2 × 10⁻⁷``, never ``3.2e-07``) and a minus
+sign is the typographic one (``−0.66``).
 """
 
-try:
+import numbers
+import re
+
+import numpy as np
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_EXPONENT = re.compile(r"^(?P<mantissa>[^e]*)e(?P<exponent>[+-]\d+)(?P<rest>.*)$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Shown:
+    """A number as the prose shows it: displays as its text, with no quotes.
+
+    ``str(shown)`` and ``repr(shown)`` are both the text, so an ``{eval}`` role, a
+    f-string and a figure title all show the same characters.
+    """
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, text, value=None):
+        self.text = text
+        self.value = value
+
+    def __str__(self):
+        return self.text
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_pretty_(self, printer, cycle):
+        printer.text(self.text)
+
+    def __format__(self, spec):
+        return format(self.text, spec)
+
+    def __eq__(self, other):
+        return str(other) == self.text
+
+    def __hash__(self):
+        return hash(self.text)
+
+
+def fmt(value, spec=""):
+    """Format ``value`` the book's way; return a :class:`Shown`.
+
+    value: a real number (int, float, numpy scalar) or a string, shown as it is.
+    spec:  a Python format spec such as ``".2f"``, ``".1e"``, ``",d"``, ``".0%"``;
+           ``""`` uses ``str``. An exponent becomes a power of ten:
+           ``fmt(2.04e-6, ".1e")`` is ``2.0 × 10⁻⁶``; ``fmt(5e12, ".0e")`` is ``5 × 10¹²``.
+    """
+    if isinstance(value, Shown):
+        return value
+    if isinstance(value, str):
+        return Shown(value, value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise ValueError(f"value must be a real number or a string; got {type(value).__name__} {value!r}")
+    if not isinstance(spec, str):
+        raise ValueError(f"spec must be a format spec string such as '.2f'; got {spec!r}")
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    try:
+        text = format(value, spec)
+    except ValueError as exc:
+        raise ValueError(f"spec {spec!r} cannot format {value!r}: {exc}") from None
+    match = _EXPONENT.match(text)
+    if match and "inf" not in text and "nan" not in text:
+        exponent = int(match["exponent"])
+        mantissa = match["mantissa"]
+        text = f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}{match['rest']}"
+        if exponent == 0:
+            text = f"{mantissa}{match['rest']}"
+    return Shown(text.replace("-", "−"), value)
+
+
+class Numbers:
+    """The register of numbers a chapter's prose quotes.
+
+    ``num(name, value, spec)`` stores ``fmt(value, spec)`` as the attribute ``name`` and
+    returns ``value`` unchanged, so a computation and its registration read as one line:
+    ``ratio = num("ratio", first / last, ".1e")``. The prose then says ``{eval}`num.ratio```.
+    Reading a name that was never stored raises an ``AttributeError`` that says so.
+    """
+
+    def __call__(self, name, value, spec=""):
+        if not isinstance(name, str) or not _NAME.match(name) or name.startswith("_"):
+            raise ValueError(f"name must be a Python identifier not starting with '_'; got {name!r}")
+        setattr(self, name, fmt(value, spec))
+        return value
+
+    def __getattr__(self, name):
+        raise AttributeError(f"no number named {name!r} has been computed yet; run the cells above")
+
+    def names(self):
+        """The stored names, in the order they were stored."""
+        return list(vars(self))
+
+
+try:  # the old glue role, kept until every chapter quotes through Numbers
     from myst_nb import glue as _myst_glue
-except ImportError:  # pragma: no cover - exercised only where myst-nb is absent
+except ImportError:  # pragma: no cover
     _myst_glue = None
 
 
 def glue(name, value, fmt=None):
-    """Store ``value`` under ``name`` for the prose; return ``value``.
-
-    name:  key used in the markdown, ``{glue:text}`name```.
-    value: any number, string or figure.
-    fmt:   optional format string such as ``"{:.2f}"``; a formatted string is glued,
-           so the page shows exactly the digits the text means.
-    """
+    """Store ``value`` under ``name`` for myst-nb's ``{glue:text}`` role; return ``value``."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"glue name must be a non-empty string; got {name!r}")
-    # A string is stored as its repr, which myst-nb reads back with literal_eval: the page
-    # shows exactly these digits, without quotes.
     shown = fmt.format(value) if fmt is not None else value
     if _myst_glue is not None:
         _myst_glue(name, shown, display=False)
