@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab clean assignments bench
+.PHONY: book test lab clean assignments bench crosscheck
 
 # Create .venv, or update it when the requirements change.
 $(STAMP): requirements.txt pyproject.toml
@@ -18,7 +18,8 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
-## test: unit tests, every notebook under nbval, the clean-notebook check, the strict build
+## test: unit tests, every notebook under nbval, the clean-notebook check, the strict build,
+## coursework, the website and JupyterLab in a browser
 test: $(STAMP)
 	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env
 
@@ -36,10 +37,22 @@ $(BENCH)/.installed: benchmarks/requirements.txt pyproject.toml
 
 bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/bench_rnn.py
+	$(BENCH)/bin/python benchmarks/bench_gated.py
 
-## lab: JupyterLab on the chapters
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters
+## crosscheck: the library against PyTorch (outputs, every gradient, clipping, optimisers)
+crosscheck: $(BENCH)/.installed
+	$(BENCH)/bin/python -m pytest crosscheck -q -p no:cacheprovider
+
+## lab: JupyterLab on the book, opening its front page (intro.md, rendered as MyST)
+# The book's JupyterLab settings (markdown opens rendered, no news pop-up) go into the
+# environment's own settings overrides, so a reader's personal settings are untouched.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): jupyterlab/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp jupyterlab/overrides.json $@
+
+lab: $(STAMP) $(LAB_SETTINGS)
+	$(BIN)/jupyter lab intro.md $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 ## clean: remove the build and the virtual environment
 clean:

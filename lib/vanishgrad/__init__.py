@@ -7,6 +7,15 @@ One module per idea:
 - :mod:`vanishgrad.rnn`          a vanilla recurrent net and backpropagation through time
 - :mod:`vanishgrad.losses`       losses on a sequence model's outputs, with ∂L/∂o
 - :mod:`vanishgrad.jacobian`     step Jacobians, their products, spectral bounds, Lyapunov exponents
+- :mod:`vanishgrad.residual`     residual blocks y = x + α f(Wx + b), their Jacobians, gradients by path length
+- :mod:`vanishgrad.lstm`         the LSTM (PyTorch's gate order i, f, g, o), forward and backward through time
+- :mod:`vanishgrad.gru`          the GRU (PyTorch's form, reset after the product; the paper's form too)
+- :mod:`vanishgrad.orthogonal`   orthogonal recurrent weights through the exponential and Cayley maps
+- :mod:`vanishgrad.lru`          the linear recurrent unit: a diagonal recurrence inside the unit disk
+- :mod:`vanishgrad.tasks`        the adding problem (two forms), the copy task, the spirals
+- :mod:`vanishgrad.clip`         gradient clipping: global norm, per tensor, by value
+- :mod:`vanishgrad.optim`        SGD with momentum and Adam, with explicit state
+- :mod:`vanishgrad.train`        the training loop every chapter shares, with its record of each step
 - :mod:`vanishgrad.gradcheck`    central differences and relative errors
 - :mod:`vanishgrad.validation`   the argument checks every function uses
 - :mod:`vanishgrad.glue`         numbers from a notebook into its prose
