@@ -17,10 +17,12 @@ from vanishgrad.glue import Numbers, Shown, fmt
     (0.634, ".0%", "63%"),
     (np.float32(0.5), ".1f", "0.5"),
     (np.int64(7), "", "7"),
+    (np.array(2.5), ".1f", "2.5"),          # a 0-d array is its scalar
     (3, "", "3"),
     ("tanh", "", "tanh"),
 ])
 def test_fmt_writes_numbers_as_the_book_does(value, spec, text):
+    text = text.replace(" × ", "\u00a0×\u00a0")   # a power of ten never breaks across lines
     shown = fmt(value, spec)
     assert isinstance(shown, Shown)
     assert str(shown) == text and repr(shown) == text and f"{shown}" == text
@@ -39,14 +41,14 @@ def test_fmt_rejects_what_it_cannot_show(value, spec):
 
 def test_shown_displays_without_quotes_in_ipython():
     from IPython.lib.pretty import pretty
-    assert pretty(fmt(1e-9, ".0e")) == "1 × 10⁻⁹"
+    assert pretty(fmt(1e-9, ".0e")) == "1\u00a0×\u00a010⁻⁹"
 
 
 def test_numbers_register_returns_the_value_and_stores_the_text():
     num = Numbers()
     ratio = num("ratio", 3.2e-7, ".1e")
     assert ratio == 3.2e-7
-    assert str(num.ratio) == "3.2 × 10⁻⁷"
+    assert str(num.ratio) == "3.2\u00a0×\u00a010⁻⁷"
     assert num.ratio.value == 3.2e-7
     num("ratio", 0.5, ".1f")                # re-running a cell replaces the number
     assert str(num.ratio) == "0.5"

@@ -1,6 +1,7 @@
 """The chapter notebooks keep the book's conventions (CONTRIBUTING.md)."""
 
 import json
+import re
 
 import pytest
 
@@ -68,3 +69,80 @@ def test_seeded_randomness(path):
     text = "\n".join(source(c) for c in code_cells(path))
     for unseeded in ("np.random.rand(", "np.random.randn(", "np.random.seed(", "default_rng()"):
         assert unseeded not in text, f"{path.name}: use a seeded np.random.default_rng(seed), not {unseeded}"
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers in the prose (CONTRIBUTING.md): {eval}`num.name`, registered by an earlier cell
+
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]*)`")
+OTHER_NUMBER_ROLES = re.compile(r"\{glue(:\w+)?\}|```\{glue|:::\{glue|```\{eval\}|:::\{eval\}")
+REGISTERED = re.compile(r"""\bnum\(\s*(f?)(["'])(.+?)\2""")
+
+
+def registered_patterns(code):
+    """Regexes of the names a code cell registers with ``num("name", ...)``.
+
+    An f-string name such as ``num(f"ratio_{name}", ...)`` registers every name that its
+    literal parts allow, ``ratio_<anything>``.
+    """
+    patterns = []
+    for is_f, _, name in REGISTERED.findall(code):
+        if is_f:
+            parts = re.split(r"\{[^}]*\}", name)
+            patterns.append(re.compile("^" + r"\w+".join(map(re.escape, parts)) + "$"))
+        else:
+            patterns.append(re.compile("^" + re.escape(name) + "$"))
+    return patterns
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_prose_quotes_numbers_only_through_eval(path):
+    bad = [i for i, c in enumerate(load(path)["cells"])
+           if c["cell_type"] == "markdown" and OTHER_NUMBER_ROLES.search(source(c))]
+    assert not bad, (f"{path.name}: markdown cells {bad} use glue or an eval directive; quote a number "
+                     "inline with {eval}`num.name` and show a table as a Markdown output (CONTRIBUTING.md)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_every_quoted_number_is_registered_above_its_quote(path):
+    known, problems = [], []
+    for i, cell in enumerate(load(path)["cells"]):
+        text = source(cell)
+        if cell["cell_type"] == "code":
+            known += registered_patterns(text)
+            continue
+        if cell["cell_type"] != "markdown":
+            continue
+        for expression in EVAL_ROLE.findall(text):
+            match = re.fullmatch(r"num\.([A-Za-z]\w*)", expression)
+            if not match:
+                problems.append(f"cell {i}: {{eval}}`{expression}` is not num.<name>")
+            elif not any(p.match(match.group(1)) for p in known):
+                problems.append(f"cell {i}: num.{match.group(1)} is quoted before any cell registers it")
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_stored_without_evaluated_expressions(path):
+    stale = [i for i, c in enumerate(load(path)["cells"]) if c["metadata"].get("user_expressions")]
+    assert not stale, (f"{path.name}: markdown cells {stale} carry evaluated {{eval}} results "
+                       "(metadata 'user_expressions', written by JupyterLab on save); remove them")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_cells_that_register_numbers_are_not_removed(path):
+    # the website's inline execution runs a removed cell only when the next visible code cell
+    # runs, after the markdown below it has already been rendered without its numbers
+    removed = [i for i, c in enumerate(load(path)["cells"]) if c["cell_type"] == "code"
+               and "remove-cell" in c["metadata"].get("tags", []) and registered_patterns(source(c))]
+    assert not removed, (f"{path.name}: cells {removed} register numbers with num(...) but are tagged "
+                         "remove-cell; tag them remove-input (CONTRIBUTING.md)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_no_code_cell_ends_with_a_semicolon(path):
+    # IPython reads a trailing ';' of the last stored cell as "show nothing", and {eval} runs
+    # without storing history: every quote after such a cell would come back empty
+    bad = [i for i, c in enumerate(load(path)["cells"])
+           if c["cell_type"] == "code" and source(c).rstrip().endswith(";")]
+    assert not bad, f"{path.name}: code cells {bad} end with ';'; end them with an assignment or None"

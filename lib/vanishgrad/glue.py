@@ -15,8 +15,8 @@ run. Both show the same text, ``3.2 × 10⁻⁷``, because the register stores t
 text, not the number. Check cells assert on the number itself.
 
 :func:`fmt` is the book's one number format: a Python format spec, except that an
-exponent is written as a power of ten (``3.2 × 10⁻⁷``, never ``3.2e-07``) and a minus
-sign is the typographic one (``−0.66``).
+exponent is written as a power of ten (``3.2 × 10⁻⁷``, never ``3.2e-07``, with no-break
+spaces around the ×) and a minus sign is the typographic one (``−0.66``).
 """
 
 import numbers
@@ -73,6 +73,8 @@ def fmt(value, spec=""):
         return value
     if isinstance(value, str):
         return Shown(value, value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array, as numpy reductions sometimes return: its scalar
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise ValueError(f"value must be a real number or a string; got {type(value).__name__} {value!r}")
     if not isinstance(spec, str):
@@ -87,7 +89,8 @@ def fmt(value, spec=""):
     if match and "inf" not in text and "nan" not in text:
         exponent = int(match["exponent"])
         mantissa = match["mantissa"]
-        text = f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}{match['rest']}"
+        # no-break spaces: "2.0 × 10⁻⁶" never breaks across lines
+        text = f"{mantissa}\u00a0×\u00a010{str(exponent).translate(_SUPERSCRIPT)}{match['rest']}"
         if exponent == 0:
             text = f"{mantissa}{match['rest']}"
     return Shown(text.replace("-", "−"), value)
