@@ -1,5 +1,8 @@
 # The book's commands. `make book` and `make test` set everything up themselves.
 PYTHON ?= python3
+# One BLAS thread for the chapters' kernels: their matrices are small, and on a busy
+# two-core machine OpenBLAS's spinning worker threads make them many times slower.
+export OPENBLAS_NUM_THREADS ?= 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
