@@ -230,6 +230,31 @@ STUDENTS = {
                 return d_all, d_all @ step["W"], into * step["f"], d_all @ step["U"]
             """}),
     },
+    "07_long_range": {
+        # the first mark drawn from 0 … ⌊T/2⌋ instead of 0 … ⌊T/2⌋ − 1: an off-by-one that
+        # sometimes puts both marks in the second half
+        "partly_wrong": Student(
+            answers={"ch7-adding-batch": """
+                gen = np.random.default_rng(seed)
+                middle = T // 2
+                values = gen.uniform(0.0, 1.0, size=(T, B))
+                first_mark = gen.integers(0, middle + 1, size=B)
+                second_mark = gen.integers(middle, T, size=B)
+                which = np.arange(B)
+                markers = np.zeros((T, B))
+                markers[first_mark, which] = 1.0
+                markers[second_mark, which] = 1.0
+                sums = values[first_mark, which] + values[second_mark, which]
+                return np.stack([values, markers], axis=2), sums.reshape(B, 1)
+            """},
+            passes=("ch7-adding-batch-shapes",)),
+        # a batch from the library's own generator, which the exercise forbids
+        "cheat_tasks_module": Student(
+            answers={"ch7-adding-batch": """
+                from vanishgrad import tasks as tasks_library
+                return tasks_library.adding(T, B, rng=seed)
+            """}),
+    },
     "08_next": {
         # λ where conj(λ) belongs: right whenever λ is real, wrong for a complex eigenvalue
         "partly_wrong": Student(
