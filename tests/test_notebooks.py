@@ -6,6 +6,7 @@ import re
 import pytest
 
 from conftest import ROOT
+from vanishgrad.plotting import COLUMN_INCHES
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("**/*.ipynb"))
 NOTEBOOKS = [p for p in NOTEBOOKS if ".ipynb_checkpoints" not in p.parts]
@@ -146,3 +147,60 @@ def test_no_code_cell_ends_with_a_semicolon(path):
     bad = [i for i, c in enumerate(load(path)["cells"])
            if c["cell_type"] == "code" and source(c).rstrip().endswith(";")]
     assert not bad, f"{path.name}: code cells {bad} end with ';'; end them with an assignment or None"
+
+
+# ---------------------------------------------------------------------------------------
+# Figures and code on the page (CONTRIBUTING.md)
+
+#: The longest code line a reader sees whole: in a 1280 px window the website's code cells
+#: are 652 px wide inside their padding, about 77 characters of its 14 px monospace font.
+CODE_LINE_CHARACTERS = 77
+#: Tags that keep a cell's source off the website (`hide-input` only folds it away).
+SOURCE_NOT_SHOWN = {"remove-cell", "remove-input"}
+#: A literal figure width: `figsize=(w, h)`, also `sweep(..., figsize=(w, h))`, and
+#: `fig.set_size_inches(w, h)`.
+FIGURE_WIDTH = re.compile(r"(?:\bfigsize\s*=\s*|\bset_size_inches\s*\(\s*)\(?\s*([0-9]*\.?[0-9]+)\s*,")
+INSTALL_NOTE = ("To run this chapter yourself you need the book's library and the notebook "
+                "tools it uses: `pip install -e \".[chapters]\"` from the book's repository, or "
+                "`make lab`, which installs everything and opens JupyterLab.")
+
+
+def shown_code_cells(path):
+    """The code cells whose source the website shows (open or folded)."""
+    return [c for c in code_cells(path) if not SOURCE_NOT_SHOWN & set(c["metadata"].get("tags", []))]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_shown_code_lines_fit_the_page(path):
+    long = [f"cell {c['id']}, line {n}: {len(line)} characters: {line.strip()[:50]}"
+            for c in shown_code_cells(path)
+            for n, line in enumerate(source(c).splitlines(), start=1)
+            if len(line) > CODE_LINE_CHARACTERS]
+    assert not long, (f"{path.name}: code lines longer than {CODE_LINE_CHARACTERS} characters scroll "
+                      "sideways on the website; break the argument list, name an intermediate value or "
+                      "shorten the comment:\n" + "\n".join(long))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_figures_fit_the_page_column(path):
+    wide = [f"cell {c['id']}: a figure {match.group(1)} in wide"
+            for c in code_cells(path) for match in FIGURE_WIDTH.finditer(source(c))
+            if float(match.group(1)) > COLUMN_INCHES]
+    assert not wide, (f"{path.name}: figures wider than the page column ({COLUMN_INCHES} in) are shrunk "
+                      "to fit, and their text with them; make them narrower, stack the panels, or put a "
+                      "long legend below the axes:\n" + "\n".join(wide))
+
+
+def test_figure_width_pattern_reads_every_form():
+    widths = [m.group(1) for m in FIGURE_WIDTH.finditer(
+        "plt.subplots(1, 2, figsize=(10, 3.8)); sweep(draw, v, figsize = ( 7.25, 3 )); "
+        "fig.set_size_inches(8.5, 2); fig.set_size_inches((.5, 2)); ax.plot(x, y)")]
+    assert widths == ["10", "7.25", "8.5", ".5"], widths
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_first_markdown_cell_says_how_to_get_the_library(path):
+    first = next(c for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    assert " ".join(source(first).split()).endswith(INSTALL_NOTE), (
+        f"{path.name}: a reader who downloads this notebook from the website must learn how to get "
+        f"the library it imports; end its first markdown cell (id {first['id']}) with:\n{INSTALL_NOTE}")
