@@ -3,7 +3,7 @@ import warnings
 import numpy as np
 import pytest
 
-from vanishgrad import mlp
+from vanishgrad import activations, mlp
 from vanishgrad.gradcheck import check_forward_backward, numerical_gradient, rel_error
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity"]
@@ -373,3 +373,115 @@ def test_layer_cache_is_a_named_tuple_that_still_unpacks():
     h, cache = mlp.layer_forward(h_prev, params["W1"], params["b1"], "tanh")
     a, W, net, out, act = cache
     assert a is cache.h_prev and out is cache.h is h and act.name == "tanh"
+
+
+# --------------------------------------------------------------------------- train is the plain loop, bit for bit
+
+
+def reference_train(params, x, y, activation, lr, steps, batch_size=None, rng=None):
+    """The training loop train documents, written out from the public forward and backward."""
+    params = {k: v.copy() for k, v in params.items()}
+    rng = np.random.default_rng(rng)
+    L = mlp.num_layers(params)
+    history = {"loss": np.empty(steps), "grad_norm": np.empty((steps, L)), "update_ratio": np.empty((steps, L))}
+    for t in range(steps):
+        rows = slice(None) if batch_size is None else rng.choice(len(x), size=batch_size, replace=False)
+        o, cache = mlp.forward(x[rows], params, activation)
+        loss, do = mlp.softmax_cross_entropy(o, y[rows])
+        grads = mlp.backward(do, cache)
+        history["loss"][t] = loss
+        for l in range(1, L + 1):
+            g = np.linalg.norm(grads[f"W{l}"])
+            history["grad_norm"][t, l - 1] = g
+            with np.errstate(invalid="ignore"):  # W_l = 0 gives NaN, as in train
+                history["update_ratio"][t, l - 1] = lr * g / np.linalg.norm(params[f"W{l}"])
+            params[f"W{l}"] -= lr * grads[f"W{l}"]  # in place: the params keep their dtype
+            params[f"b{l}"] -= lr * grads[f"b{l}"]
+    return params, history
+
+
+def assert_same_bits(got, expected, what):
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert (got.dtype, got.shape) == (expected.dtype, expected.shape), (
+        f"{what}: got {got.dtype} {got.shape}, expected {expected.dtype} {expected.shape}")
+    differ = got.view(np.uint8) != expected.view(np.uint8)  # np.array_equal would take -0.0 for 0.0
+    assert not differ.any(), f"{what}: {np.count_nonzero(differ)} bytes differ from the reference loop"
+
+
+def assert_same_run(run, reference):
+    (params, history), (ref_params, ref_history) = run, reference
+    assert list(params) == list(ref_params)
+    for k in ref_params:
+        assert_same_bits(params[k], ref_params[k], k)
+    for k in ("loss", "grad_norm", "update_ratio"):
+        assert_same_bits(history[k], ref_history[k], f"history[{k!r}]")
+
+
+def softsign():
+    """An activation of the caller's own, which train handles by the general route."""
+    return activations.Activation("softsign", lambda v: v / (1 + np.abs(v)), lambda v: 1 / (1 + np.abs(v)) ** 2,
+                                  None, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ACTIVATIONS + ["softsign"])
+def test_train_is_the_plain_loop_to_the_last_bit(activation, dtype):
+    x, y = spirals_like(n=50)
+    x = x.astype(dtype)
+    params = mlp.init_params([3, 9, 8, 8, 2], "xavier", scale=2.0, rng=7, dtype=dtype)
+    act = softsign() if activation == "softsign" else activation
+    lr = 0.05 if activation == "identity" else 0.5
+    run = mlp.train(params, x, y, activation=act, lr=lr, steps=30)
+    assert_same_run(run, reference_train(params, x, y, act, lr, steps=30))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("batch_size", [1, 7])
+def test_minibatch_training_is_the_plain_loop_to_the_last_bit(activation, batch_size):
+    x, y = spirals_like(n=40)
+    params = mlp.init_params([3, 8, 8, 2], "he", rng=8)
+    run = mlp.train(params, x, y, activation=activation, lr=0.3, steps=25, batch_size=batch_size, rng=11)
+    assert_same_run(run, reference_train(params, x, y, activation, 0.3, steps=25, batch_size=batch_size, rng=11))
+
+
+def test_a_deep_saturating_net_trains_as_the_plain_loop_to_the_last_bit():
+    # Chapter 1's setting, smaller: a deep sigmoid net on a few hundred points, where f' is
+    # tiny in the saturated units
+    x, y = spirals_like(n=200, seed=3)
+    params = mlp.init_params([3] + [16] * 9 + [2], "xavier", scale=3.0, rng=1)
+    run = mlp.train(params, 3 * x, y, activation="sigmoid", lr=1.0, steps=20)
+    assert_same_run(run, reference_train(params, 3 * x, y, "sigmoid", 1.0, steps=20))
+
+
+@pytest.mark.parametrize("lr", [np.float64(0.3), np.float32(0.3), 1])
+def test_the_type_of_lr_acts_as_in_numpy_arithmetic(lr):
+    # float32 params with a float64 lr: the step lr ∂L/∂W is float64, as numpy computes lr * grad
+    x, y = spirals_like(n=30)
+    params = mlp.init_params([3, 6, 2], "xavier", rng=2, dtype=np.float32)
+    x = x.astype(np.float32)
+    run = mlp.train(params, x, y, activation="tanh", lr=lr, steps=10)
+    assert run[0]["W1"].dtype == np.float32
+    assert_same_run(run, reference_train(params, x, y, "tanh", lr, steps=10))
+
+
+def test_training_takes_relu_prime_at_zero_as_zero():
+    # W2 = 0 and b2 = 0 put every net_2 exactly at 0, where relu' is taken to be 0
+    x, y = spirals_like(n=30)
+    params = mlp.init_params([3, 6, 5, 2], "he", rng=4)
+    params["W2"][:] = 0.0
+    run = mlp.train(params, x, y, activation="relu", lr=0.5, steps=5)
+    assert not run[0]["W2"].any()  # ∂L/∂W_2 = (f'(net_2) ⊙ ∂L/∂h_2)ᵀ h_1 = 0 at every step
+    assert_same_run(run, reference_train(params, x, y, "relu", 0.5, steps=5))
+
+
+@pytest.mark.parametrize("steps, message", [
+    (1, r"training diverged: W1, W2, W3 became inf or NaN in the last step \(lr = 1e\+308\)"),
+    (2, r"training diverged: the loss is nan at step 1 \(lr = 1e\+308\)"),
+])
+def test_divergence_names_the_step_or_the_weights(steps, message):
+    x, y = spirals_like()
+    params = mlp.init_params([3, 16, 16, 2], "he", rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FloatingPointError, match=message):
+            mlp.train(params, 10 * x, y, activation="identity", lr=1e308, steps=steps)

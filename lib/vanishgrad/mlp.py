@@ -329,6 +329,142 @@ def _softmax_cross_entropy(o, y):
     return loss, do / B
 
 
+# train's own forward and backward passes. They compute what _forward, _softmax_cross_entropy
+# and _backward compute, operation for operation and in the same order, so training gives the
+# same numbers to the last bit; what they save is time: every array is allocated once for the
+# whole run, the sigmoid's f' reuses the e^{-|net|} of its forward pass instead of computing
+# the exponential again, and ∂L/∂x, which training does not use, is skipped.
+#
+# f_into(net, h, z, d) writes f(net) into h; dnet_into(net, dh, dnet, z, d) writes
+# ∂L/∂net = dh ⊙ f'(net) into dnet. z and d are scratch arrays of net's shape; the sigmoid's
+# forward pass leaves e^{-|net|} and 1 + e^{-|net|} in them for the backward pass of the same
+# layer. Each kernel follows its function in vanishgrad.activations step by step (a NaN or an
+# inf takes the same path too), and the tests compare whole training runs bit for bit.
+
+
+def _sigmoid_into(net, h, z, d):  # activations.sigmoid
+    np.abs(net, out=z)
+    z *= -1.0
+    np.exp(z, out=z)  # z = e^{-|net|}
+    np.greater_equal(net, 0.0, out=h, casting="unsafe")  # 1 for net ≥ 0, else 0
+    np.maximum(h, z, out=h)  # the numerator: 1 for net ≥ 0, z for net < 0
+    np.add(z, 1.0, out=d)
+    h /= d
+
+
+def _sigmoid_dnet_into(net, dh, dnet, z, d):  # activations.sigmoid_grad, from z and d above
+    d *= d
+    np.divide(z, d, out=dnet)  # σ'(net) = z / (1 + z)²
+    np.multiply(dh, dnet, out=dnet)
+
+
+def _tanh_into(net, h, z, d):  # activations.tanh
+    np.tanh(net, out=h)
+
+
+def _tanh_dnet_into(net, dh, dnet, z, d):  # activations.tanh_grad
+    np.abs(net, out=z)
+    z *= -2.0
+    np.exp(z, out=z)  # z = e^{-2|net|}
+    np.add(z, 1.0, out=d)
+    d *= d
+    z *= 4.0
+    np.divide(z, d, out=dnet)  # tanh'(net) = 4z / (1 + z)²
+    np.multiply(dh, dnet, out=dnet)
+
+
+def _relu_into(net, h, z, d):  # activations.relu
+    np.maximum(net, 0.0, out=h)
+
+
+def _relu_dnet_into(net, dh, dnet, z, d):  # activations.relu_grad
+    np.greater(net, 0.0, out=dnet, casting="unsafe")  # 1 where net > 0, else 0
+    np.multiply(dh, dnet, out=dnet)
+
+
+def _identity_into(net, h, z, d):  # activations.identity
+    np.copyto(h, net)
+
+
+def _identity_dnet_into(net, dh, dnet, z, d):  # activations.identity_grad
+    dnet.fill(1.0)
+    np.multiply(dh, dnet, out=dnet)
+
+
+_TRAINING_KERNELS = {
+    "sigmoid": (_sigmoid_into, _sigmoid_dnet_into),
+    "tanh": (_tanh_into, _tanh_dnet_into),
+    "relu": (_relu_into, _relu_dnet_into),
+    "identity": (_identity_into, _identity_dnet_into),
+}
+
+
+class _TrainingPasses:
+    """Loss and gradients of a net with the library's activation ``act``, for batches of B rows.
+
+    params: checked params of one dtype, which :func:`train` updates in place between calls.
+    :meth:`gradients` returns the same loss and the same "W1" … "bL" as _forward,
+    _softmax_cross_entropy and _backward do, to the last bit, in arrays it overwrites on the
+    next call.
+    """
+
+    def __init__(self, params, act, B):
+        L = len(params) // 2
+        self.f_into, self.dnet_into = _TRAINING_KERNELS[act.name]
+        self.W = [params[f"W{l}"] for l in range(1, L + 1)]
+        self.b = [params[f"b{l}"] for l in range(1, L + 1)]
+        dtype = self.W[0].dtype
+
+        def per_layer():  # one (B, H_l) array for each layer l = 1 … L (index l − 1)
+            return [np.empty((B, W.shape[0]), dtype) for W in self.W]
+
+        def shared():  # one (B, H) array for all the layers of width H, which keeps it in cache
+            by_width = {H: np.empty((B, H), dtype) for H in {W.shape[0] for W in self.W}}
+            return [by_width[W.shape[0]] for W in self.W]
+
+        self.net, self.h = per_layer(), per_layer()
+        # only the sigmoid carries something (z and d) from a layer's forward pass to its backward pass
+        self.z, self.d = (per_layer(), per_layer()) if act.name == "sigmoid" else (shared(), shared())
+        self.dh, self.dnet = shared(), shared()
+        self.grads = {}
+        for l, (W, b) in enumerate(zip(self.W, self.b), start=1):
+            self.grads[f"W{l}"], self.grads[f"b{l}"] = np.empty_like(W), np.empty_like(b)
+
+    def gradients(self, x, y):
+        """(loss, grads) for the batch x (B, D), y (B,); grads is None if the loss is inf or NaN."""
+        L = len(self.W)
+        h = x
+        for l in range(L):  # layer l + 1
+            net = self.net[l]
+            np.matmul(h, self.W[l].T, out=net)
+            net += self.b[l]
+            if l < L - 1:
+                self.f_into(net, self.h[l], self.z[l], self.d[l])
+                h = self.h[l]
+        loss, do = _softmax_cross_entropy(self.net[-1], y)
+        if not np.isfinite(loss):
+            return loss, None
+        dnet = do  # the readout is linear: ∂L/∂net_L = ∂L/∂o
+        for l in range(L - 1, -1, -1):  # layer l + 1, the readout first
+            h_prev = self.h[l - 1] if l > 0 else x
+            np.matmul(dnet.T, h_prev, out=self.grads[f"W{l + 1}"])
+            np.sum(dnet, axis=0, out=self.grads[f"b{l + 1}"])
+            if l > 0:
+                np.matmul(dnet, self.W[l], out=self.dh[l - 1])
+                self.dnet_into(self.net[l - 1], self.dh[l - 1], self.dnet[l - 1], self.z[l - 1], self.d[l - 1])
+                dnet = self.dnet[l - 1]
+        return loss, self.grads
+
+
+def _gradients(params, act, x, y):
+    """The general (loss, grads) of a step, for an activation the passes above do not know."""
+    o, cache = _forward(x, params, act)
+    loss, do = _softmax_cross_entropy(o, y)
+    if not np.isfinite(loss):
+        return loss, None
+    return loss, _backward(do, cache)
+
+
 def train(params, x, y, *, activation="sigmoid", lr=0.1, steps=100, batch_size=None, rng=None):
     """Plain stochastic gradient descent on the softmax cross-entropy; a record of every step.
 
@@ -345,6 +481,8 @@ def train(params, x, y, *, activation="sigmoid", lr=0.1, steps=100, batch_size=N
     - "update_ratio" (steps, L): ‖ΔW_l‖ / ‖W_l‖ = lr ‖∂L/∂W_l‖ / ‖W_l‖, the relative size
       of the step each layer takes.
 
+    Each step computes exactly what :func:`forward`, :func:`softmax_cross_entropy` and
+    :func:`backward` compute, to the last bit, in arrays allocated once for the whole run.
     Raises ``FloatingPointError``, naming the step, if the loss or the weights become
     inf or NaN (a learning rate or a weight scale too large): training stops there.
     """
@@ -361,6 +499,13 @@ def train(params, x, y, *, activation="sigmoid", lr=0.1, steps=100, batch_size=N
         raise ValueError(f"batch_size must be None or an integer in 1 … N = {N}; got {batch_size!r}")
     rng = as_generator(rng)
 
+    if act is activations.ACTIVATIONS.get(act.name):
+        gradients = _TrainingPasses(params, act, N if batch_size is None else batch_size).gradients
+    else:  # an Activation of the caller's own
+        def gradients(xb, yb):
+            return _gradients(params, act, xb, yb)
+    # lr ∂L/∂W_l and lr ∂L/∂b_l, in the dtype of lr * grad (float64 for a float64 lr and float32 params)
+    updates = {k: np.empty(v.shape, np.result_type(lr, v)) for k, v in params.items()}
     history = {
         "loss": np.empty(steps),
         "grad_norm": np.empty((steps, L)),
@@ -373,22 +518,20 @@ def train(params, x, y, *, activation="sigmoid", lr=0.1, steps=100, batch_size=N
             else:
                 rows = rng.choice(N, size=batch_size, replace=False)
                 xb, yb = x[rows], y[rows]
-            o, cache = _forward(xb, params, act)
-            loss, do = _softmax_cross_entropy(o, yb)
+            loss, grads = gradients(xb, yb)
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"training diverged: the loss is {loss} at step {t} (lr = {lr}); "
                     "lower the learning rate or the weight scale"
                 )
-            grads = _backward(do, cache)
             history["loss"][t] = loss
             for l in range(1, L + 1):
                 W, dW = params[f"W{l}"], grads[f"W{l}"]
                 g = np.linalg.norm(dW)
                 history["grad_norm"][t, l - 1] = g
                 history["update_ratio"][t, l - 1] = lr * g / np.linalg.norm(W)
-                W -= lr * dW
-                params[f"b{l}"] -= lr * grads[f"b{l}"]
+                W -= np.multiply(lr, dW, out=updates[f"W{l}"])
+                params[f"b{l}"] -= np.multiply(lr, grads[f"b{l}"], out=updates[f"b{l}"])
     bad = [k for k, v in params.items() if not np.all(np.isfinite(v))]
     if bad:
         raise FloatingPointError(
