@@ -55,6 +55,12 @@ class StudentCopy(NbGraderPreprocessor):
       including the one holding its ``{solution-end}``. The opening cell stays when it is
       an answer cell; ClearSolutions then replaces its text with the text stub.
 
+    It also tags the student copy's code answer cells and test cells ``raises-exception``.
+    Until an answer is written, its stub and its tests raise; with the tag, *Run All* in
+    JupyterLab (and ``jupyter nbconvert --execute``) shows the error and goes on. Without
+    it, Run All would stop at the first exercise, and the requests that fill in the prose's
+    numbers (queued behind every cell) would be dropped with the rest of the queue.
+
     It runs first, on the notebook that becomes the student copy; the instructor copy and
     the gradebook keep every cell. A cell to leave out that nbgrader grades is an error.
     """
@@ -77,6 +83,10 @@ class StudentCopy(NbGraderPreprocessor):
             if is_check or (directives and not is_answer):
                 self.check_not_graded(index, cell)
                 continue
+            if cell.cell_type == "code" and (is_answer or cell.metadata.get("nbgrader", {}).get("grade")):
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
             kept.append(cell)
         nb.cells = kept
         return nb, resources

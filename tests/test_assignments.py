@@ -432,9 +432,12 @@ def test_exercises_follow_the_conventions(name):
     start = exercises_start(nb)
     assert start is not None, f"{name}: no '## Exercises' heading"
     section = "\n".join(c.source for c in nb.cells[start:])
-    for words in ("Run Selected Cell and All Below", "--allow-errors"):
-        assert words in section, (f"{name}: the Exercises section must tell students how to run the "
-                                  f"notebook past a failing test cell (mention {words!r})")
+    first = read(CHAPTERS[0]).cells[exercises_start(read(CHAPTERS[0]))].source
+    assert nb.cells[start].source == first, (f"{name}: the Exercises heading cell must hold the paragraph "
+                                             f"on working in the notebook, as in {CHAPTERS[0].name}")
+    for words in ("Run All", "raises-exception", "NotImplementedError"):
+        assert words in first, (f"{CHAPTERS[0].name}: the Exercises paragraph must tell students that Run All "
+                                f"runs past a failing test cell (mention {words!r})")
     found = [e for e in exercises(nb) if e["cell"] > start]
     assert len(found) >= 3, f"{name}: {len(found)} exercises after the Exercises heading; expected at least 3"
     code = [e for e in found if e["code"]]
@@ -599,6 +602,11 @@ def test_student_copy_holds_prompts_and_no_solutions(course, text_stub, name):
     assert not any(c.get("outputs") or c.get("execution_count") for c in copy.cells if c.cell_type == "code")
     kept = {meta(c)["grade_id"] for c in copy.cells if "grade_id" in meta(c)}
     assert kept == {meta(c)["grade_id"] for c in source.cells if "grade_id" in meta(c)}
+    # Run All goes past an unfinished answer: its code cell and the test cells may raise
+    may_raise = [c.cell_type == "code" and bool(meta(c).get("solution") or meta(c).get("grade")) for c in copy.cells]
+    tagged = ["raises-exception" in c.metadata.get("tags", []) for c in copy.cells]
+    assert any(may_raise) and tagged == may_raise, (
+        f"{name}: the student copy's code answer and test cells, and only they, carry the tag raises-exception")
 
 
 # ---------------------------------------------------------------------------------------
