@@ -62,7 +62,7 @@ def _common_box(figures):
     """
     boxes = []
     for fig in figures:
-        fig.canvas.draw()
+        fig.draw_without_rendering()  # lays the figure out; only the layout matters here
         boxes.append(fig.get_tightbbox(fig.canvas.get_renderer()))
     return Bbox.union(boxes).padded(plt.rcParams["savefig.pad_inches"])
 
