@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.mathtext  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -109,6 +111,43 @@ def test_use_house_style_asks_a_kernel_for_svg_figures(monkeypatch):
     monkeypatch.setattr(config, "_update_figure_formatters", lambda *a, **k: None, raising=False)
     plotting.use_house_style()
     assert config.figure_formats == {plotting.FIGURE_FORMAT} == {"svg"}
+
+
+def test_log_tick_labels_are_plain_text_powers_of_ten():
+    formatter = plotting.PowerOfTenFormatter(10)
+    assert [formatter(x) for x in (1e-20, 1e-5, 1, 10, 1e12)] == ["10⁻²⁰", "10⁻⁵", "10⁰", "10¹", "10¹²"]
+    decades = plotting.PowerOfTenFormatter(10, labelOnlyBase=True)
+    assert decades(2e-3) == "" and decades(1e-3) == "10⁻³"  # blank between decades, as matplotlib's
+    every = plotting.PowerOfTenFormatter(10, labelOnlyBase=False)
+    assert [every(x) for x in (2e-3, 5e2, 3)] == ["2×10⁻³", "5×10²", "3×10⁰"]
+    assert every(0) == "0"
+
+
+def test_house_style_log_axes_label_the_same_ticks_without_formulas(monkeypatch):
+    def labels(fig, ax):
+        fig.canvas.draw()
+        return [(t.get_position(), t.get_text()) for t in ax.get_yticklabels() if t.get_text()]
+
+    x = np.arange(1, 41)
+    fig, ax = plt.subplots()
+    ax.semilogy(x, np.logspace(-20, 20, 40))
+    matplotlib_labels = labels(fig, ax)
+    plotting.use_house_style()
+    fig, ax = plt.subplots()
+    ax.semilogy(x, np.logspace(-20, 20, 40))
+    plotting.label_axes(ax, "step", "norm")
+
+    typeset = []
+    parse = matplotlib.mathtext.MathTextParser.parse
+    monkeypatch.setattr(matplotlib.mathtext.MathTextParser, "parse",
+                        lambda self, s, *args, **kwargs: typeset.append(s) or parse(self, s, *args, **kwargs))
+    house_labels = labels(fig, ax)
+    fig.savefig(io.BytesIO(), format="svg")
+    assert not typeset, f"a log axis typeset formulas: {typeset[:5]}"
+    assert [position for position, _ in house_labels] == [position for position, _ in matplotlib_labels]
+    assert [text for _, text in house_labels] == [
+        re.sub(r"\$\\mathdefault\{10\^\{(-?\d+)\}\}\$", lambda m: "10" + m.group(1).translate(
+            str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")), text) for _, text in matplotlib_labels]
 
 
 def test_axes_must_be_labelled():

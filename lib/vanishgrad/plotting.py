@@ -16,13 +16,22 @@
 - :func:`label_axes` insists on axis labels (with units where there are units).
 - :func:`gradient_norm_axes` puts gradient norms where the book always puts them: on a log axis.
 - :func:`legend_outside` puts a legend to the right of the axes, where it covers no data.
+- A log axis labels its ticks in plain text, 10⁻⁵ with Unicode superscripts
+  (:class:`PowerOfTenFormatter`), where matplotlib would typeset each label as a formula:
+  the same labels, at a small part of the cost (typesetting one costs about 7 ms, and a
+  chapter's log axes hold hundreds).
 
 Symbols in labels, titles and legends are typeset with matplotlib's mathtext, the same way
 the prose typesets them: ``label=r"$\\rho(W)^k$"``, ``ax.set_xlabel(r"lag $k$")``; a caret or
 an underscore outside ``$...$`` is printed literally.
 """
 
+import re
+import warnings
+
 import matplotlib as mpl
+import matplotlib.scale
+import matplotlib.ticker
 import numpy as np
 
 PALETTE = {
@@ -93,9 +102,57 @@ def use_house_style():
     """Apply the book's matplotlib style (idempotent).
 
     In a Jupyter kernel it also asks the inline backend for :data:`FIGURE_FORMAT` figures.
+    Log axes made after it label their ticks with :class:`PowerOfTenFormatter`.
     """
     mpl.rcParams.update(HOUSE_STYLE)
+    with warnings.catch_warnings():
+        # matplotlib 3.11 asks new scales to drop the `axis` argument, which matplotlib
+        # before 3.11 passes; LogScale's own (inherited here) takes it with a default,
+        # so both call it correctly
+        warnings.filterwarnings("ignore", category=PendingDeprecationWarning, message=".*axis.*")
+        matplotlib.scale.register_scale(PlainTextLogScale)
     _use_vector_inline_figures()
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_FORMULA = re.compile(r"\$\\mathdefault\{(.*)\}\$")
+_POWER = re.compile(r"\^\{(-?\d+)\}")
+
+
+class PowerOfTenFormatter(matplotlib.ticker.LogFormatterSciNotation):
+    """matplotlib's log-axis tick labels, written as plain text instead of formulas.
+
+    The same ticks get labels as with ``LogFormatterSciNotation``; only the writing
+    changes: ``$\\mathdefault{10^{-5}}$`` becomes ``10⁻⁵`` and
+    ``$\\mathdefault{2\\times10^{3}}$`` becomes ``2×10³``. A label of any other form is
+    left as a formula.
+    """
+
+    def __call__(self, x, pos=None):
+        label = super().__call__(x, pos)
+        match = _FORMULA.fullmatch(label)
+        if match is None:
+            return label
+        text = _POWER.sub(lambda power: power.group(1).translate(_SUPERSCRIPT), match.group(1))
+        text = text.replace("\\times", "×")
+        if re.search(r"[\\{}^$]", text):
+            return label
+        return text.replace("-", "−")  # a leading sign, as the formula would typeset it
+
+
+class PlainTextLogScale(matplotlib.scale.LogScale):
+    """The log scale, its tick labels written by :class:`PowerOfTenFormatter`.
+
+    :func:`use_house_style` registers it under the name "log", so ``ax.set_yscale("log")``,
+    ``semilogy`` and ``loglog`` use it.
+    """
+
+    name = "log"
+
+    def set_default_locators_and_formatters(self, axis):
+        super().set_default_locators_and_formatters(axis)
+        axis.set_major_formatter(PowerOfTenFormatter(self.base))
+        axis.set_minor_formatter(PowerOfTenFormatter(self.base, labelOnlyBase=(self.subs is not None)))
 
 
 def _use_vector_inline_figures():
