@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.mathtext  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -131,7 +132,11 @@ def test_house_style_log_axes_label_the_same_ticks_without_formulas(monkeypatch)
     x = np.arange(1, 41)
     fig, ax = plt.subplots()
     ax.semilogy(x, np.logspace(-20, 20, 40))
+    # matplotlib's own labels, whichever log scale is registered now
+    ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatterSciNotation())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.LogFormatterSciNotation(labelOnlyBase=False))
     matplotlib_labels = labels(fig, ax)
+    assert all(text.startswith("$") for _, text in matplotlib_labels)
     plotting.use_house_style()
     fig, ax = plt.subplots()
     ax.semilogy(x, np.logspace(-20, 20, 40))

@@ -18,7 +18,7 @@
 - :func:`legend_outside` puts a legend to the right of the axes, where it covers no data.
 - A log axis labels its ticks in plain text, 10⁻⁵ with Unicode superscripts
   (:class:`PowerOfTenFormatter`), where matplotlib would typeset each label as a formula:
-  the same labels, at a small part of the cost (typesetting one costs about 7 ms, and a
+  the same labels, at a small part of the cost (typesetting one takes milliseconds, and a
   chapter's log axes hold hundreds).
 
 Symbols in labels, titles and legends are typeset with matplotlib's mathtext, the same way
