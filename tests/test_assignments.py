@@ -431,8 +431,8 @@ def test_exercises_follow_the_conventions(name):
     nb = read(ROOT / "chapters" / f"{name}.ipynb")
     start = exercises_start(nb)
     assert start is not None, f"{name}: no '## Exercises' heading"
-    section = "\n".join(c.source for c in nb.cells[start:])
-    first = read(CHAPTERS[0]).cells[exercises_start(read(CHAPTERS[0]))].source
+    chapter_one = read(CHAPTERS[0])
+    first = chapter_one.cells[exercises_start(chapter_one)].source
     assert nb.cells[start].source == first, (f"{name}: the Exercises heading cell must hold the paragraph "
                                              f"on working in the notebook, as in {CHAPTERS[0].name}")
     for words in ("Run All", "raises-exception", "NotImplementedError"):
