@@ -200,9 +200,12 @@ def _opener(browser, site, viewport, shots, inspect):
         if response is None or response.status != 200:
             tab.close()
             pytest.fail(f"{page}: not served (HTTP {response and response.status}); was it built?")
-        # MathJax typesets after load; its startup promise resolves when it is done.
+        # MathJax typesets after load; its startup promise resolves when it is done. Its web
+        # fonts are fetched only then, as the typeset glyphs are laid out: until they arrive the
+        # glyphs are drawn in a fallback font a pixel or two wider, so wait for them as well.
         tab.evaluate("async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
-                     " await MathJax.startup.promise; }")
+                     " await MathJax.startup.promise;"
+                     " document.body.getBoundingClientRect(); await document.fonts.ready; }")
         tab.evaluate("async () => { await Promise.all([...document.images].map(i => i.complete ? 0 :"
                      " new Promise(r => { i.onload = i.onerror = r; setTimeout(r, 10000); }))); }")
         facts = inspect(tab, console)
