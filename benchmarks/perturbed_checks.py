@@ -27,6 +27,8 @@ import sys
 import traceback
 import zlib
 
+import numpy as np
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 #: The library's functions whose results are perturbed: module -> function names.
@@ -39,7 +41,6 @@ INITIALISERS = {
 
 def perturbed(value, seed):
     """``value`` with each float array (in dicts, lists and plain tuples) perturbed."""
-    import numpy as np
     if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size:
         z = np.random.default_rng([seed, zlib.crc32(value.tobytes())]).standard_normal(value.shape)
         eps = 1e-15 if value.dtype == np.float64 else 1e-7
