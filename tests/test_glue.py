@@ -65,3 +65,51 @@ def test_numbers_say_which_name_is_missing():
 def test_numbers_reject_names_the_prose_cannot_quote(name):
     with pytest.raises(ValueError, match="name"):
         Numbers()(name, 1.0)
+
+
+@pytest.mark.parametrize("value, spec, upper, lower", [
+    (1 / 3, ".0%", "34%", "33%"),
+    (4.27e-5, ".1e", "4.3\u00a0×\u00a010⁻⁵", "4.2\u00a0×\u00a010⁻⁵"),
+    (5.3e-14, ".0e", "6\u00a0×\u00a010⁻¹⁴", "5\u00a0×\u00a010⁻¹⁴"),
+    (0.15114, ".2f", "0.16", "0.15"),
+    (0.0334, ".2g", "0.034", "0.033"),
+    (9.96e-6, ".1e", "1.0\u00a0×\u00a010⁻⁵", "9.9\u00a0×\u00a010⁻⁶"),   # the upper bound rolls over
+    (-0.10536, ".3f", "−0.105", "−0.106"),
+    (1234.6, ",.0f", "1,235", "1,234"),
+    (0.25, ".2f", "0.25", "0.25"),                                   # exactly shown: unchanged
+    (7, "d", "7", "7"),
+])
+def test_fmt_rounds_a_bound_towards_the_safe_side(value, spec, upper, lower):
+    assert str(fmt(value, spec, bound="upper")) == upper
+    assert str(fmt(value, spec, bound="lower")) == lower
+    # the number shown is on the right side of the value
+    assert fmt(value, spec, bound="upper").value == value
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fmt_bounds_hold_for_any_value(seed):
+    rng = np.random.default_rng(seed)
+    for value in rng.lognormal(0, 8, 200) * rng.choice([-1, 1], 200):
+        for spec, scale in ((".1e", 1), (".2f", 1), (".0%", 100), (".3g", 1)):
+            for bound, side in (("upper", 1), ("lower", -1)):
+                text = str(fmt(value, spec, bound)).replace("\u00a0×\u00a010", "e").replace("−", "-")
+                text = text.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))
+                shown = float(text.rstrip("%")) / scale
+                assert (shown - value) * side >= 0, (value, spec, bound, text)
+
+
+@pytest.mark.parametrize("value, spec, bound, match", [
+    (0.5, ".2f", "up", "bound must be"),
+    (float("inf"), ".2f", "upper", "finite"),
+    (0.5, ".2f%", "upper", "cannot format"),
+    (1000.25, "_.1f", "upper", "plain number"),
+])
+def test_fmt_rejects_a_bound_it_cannot_honour(value, spec, bound, match):
+    with pytest.raises(ValueError, match=match):
+        fmt(value, spec, bound)
+
+
+def test_numbers_pass_the_bound_on():
+    num = Numbers()
+    assert num("worst", 0.15114, ".2f", bound="upper") == 0.15114
+    assert str(num.worst) == "0.16"

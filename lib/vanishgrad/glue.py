@@ -17,8 +17,15 @@ text, not the number. Check cells assert on the number itself.
 :func:`fmt` is the book's one number format: a Python format spec, except that an
 exponent is written as a power of ten (``3.2 × 10⁻⁷``, never ``3.2e-07``, with no-break
 spaces around the ×) and a minus sign is the typographic one (``−0.66``).
+
+A number the prose uses as a bound is rounded towards the safe side. "Every ratio stays
+below {eval}`num.worst`" is false if the largest ratio, 4.27e-5, is shown as 4.3 × 10⁻⁵
+on one machine and as 4.2 × 10⁻⁵ on another; ``num("worst", 4.27e-5, ".1e",
+bound="upper")`` shows 4.3 × 10⁻⁵ on both, and ``bound="lower"`` rounds down, for "at
+least" and "above".
 """
 
+import decimal
 import numbers
 import re
 
@@ -27,6 +34,11 @@ import numpy as np
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _EXPONENT = re.compile(r"^(?P<mantissa>[^e]*)e(?P<exponent>[+-]\d+)(?P<rest>.*)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# what Python's format() writes for a finite number: sign, digits (with any thousands
+# separators), decimals, exponent, percent
+_FORMATTED = re.compile(r"^(?P<number>[-+ ]?[\d,]*(?:\.(?P<decimals>\d*))?)(?:e(?P<exponent>[+-]\d+))?(?P<percent>%?)$")
+#: The directions :func:`fmt` can round a bound in.
+BOUNDS = ("upper", "lower")
 
 
 class Shown:
@@ -61,13 +73,18 @@ class Shown:
         return hash(self.text)
 
 
-def fmt(value, spec=""):
+def fmt(value, spec="", bound=None):
     """Format ``value`` the book's way; return a :class:`Shown`.
 
     value: a real number (int, float, numpy scalar) or a string, shown as it is.
     spec:  a Python format spec such as ``".2f"``, ``".1e"``, ``",d"``, ``".0%"``;
            ``""`` uses ``str``. An exponent becomes a power of ten:
            ``fmt(2.04e-6, ".1e")`` is ``2.0 × 10⁻⁶``; ``fmt(5e12, ".0e")`` is ``5 × 10¹²``.
+    bound: ``None`` rounds to nearest, as ``format`` does. ``"upper"`` shows the smallest
+           number at the spec's precision that is at least ``value`` (for "at most",
+           "below", "up to", "within"): ``fmt(0.3334, ".0%", bound="upper")`` is ``34%``.
+           ``"lower"`` shows the largest that is at most ``value`` (for "at least",
+           "above"). Only for a finite number.
     """
     if isinstance(value, Shown):
         return value
@@ -81,10 +98,14 @@ def fmt(value, spec=""):
         raise ValueError(f"spec must be a format spec string such as '.2f'; got {spec!r}")
     if isinstance(value, (np.floating, np.integer)):
         value = value.item()
+    if bound is not None and bound not in BOUNDS:
+        raise ValueError(f"bound must be None, 'upper' or 'lower'; got {bound!r}")
     try:
         text = format(value, spec)
     except ValueError as exc:
         raise ValueError(f"spec {spec!r} cannot format {value!r}: {exc}") from None
+    if bound is not None:
+        text = _rounded_towards(bound, value, spec, text)
     match = _EXPONENT.match(text)
     if match and "inf" not in text and "nan" not in text:
         exponent = int(match["exponent"])
@@ -96,19 +117,58 @@ def fmt(value, spec=""):
     return Shown(text.replace("-", "−"), value)
 
 
+def _shown_number(text):
+    """The number ``format`` wrote as ``text``, and the power of ten of one unit of its last
+    digit (``"4.3e-05"``: 4.3e-05 and -6; ``"34%"``: 0.34 and -2), or None."""
+    match = _FORMATTED.match(text)
+    if match is None or not any(ch.isdigit() for ch in match["number"]):
+        return None
+    exponent = int(match["exponent"] or 0) - (2 if match["percent"] else 0)
+    shown = float(match["number"].replace(",", "")) * 10.0 ** exponent
+    return shown, exponent - len(match["decimals"] or "")
+
+
+def _rounded_towards(bound, value, spec, text):
+    """``text`` (``format(value, spec)``), or, if the number it shows is on the wrong side of
+    ``value``, ``value`` rounded up (``bound="upper"``) or down (``"lower"``) at the last
+    digit the spec shows."""
+    if not np.isfinite(value):
+        raise ValueError(f"a bound must be a finite number; got {value!r}")
+    parsed = _shown_number(text)
+    if parsed is None:
+        raise ValueError(f"spec {spec!r} does not write a plain number ({text!r}); "
+                         "a bound needs one, such as '.2f', '.1e', '.0%' or ',d'")
+    shown, last_digit = parsed
+    side = 1 if bound == "upper" else -1
+    if (shown - value) * side >= 0:
+        return text
+    exact = decimal.Decimal(value)
+    if spec[-1:] in ("e", "E", "g", "G"):
+        # significant digits: the last digit's place follows the value's own power of ten
+        # (9.96e-6 to ".1e" rounds to "1.0e-05", but its lower bound is 9.9e-6)
+        precision = int(re.search(r"\.(\d+)", spec)[1]) if "." in spec else 6
+        digits = precision + 1 if spec[-1:] in ("e", "E") else max(precision, 1)
+        last_digit = exact.adjusted() - digits + 1
+    rounding = decimal.ROUND_CEILING if bound == "upper" else decimal.ROUND_FLOOR
+    rounded = exact.quantize(decimal.Decimal((0, (1,), last_digit)), rounding=rounding)
+    return format(float(rounded), spec)
+
+
 class Numbers:
     """The register of numbers a chapter's prose quotes.
 
     ``num(name, value, spec)`` stores ``fmt(value, spec)`` as the attribute ``name`` and
     returns ``value`` unchanged, so a computation and its registration read as one line:
     ``ratio = num("ratio", first / last, ".1e")``. The prose then says ``{eval}`num.ratio```.
+    ``bound="upper"`` or ``"lower"`` rounds a number the prose uses as a bound towards the
+    safe side (see :func:`fmt`).
     Reading a name that was never stored raises an ``AttributeError`` that says so.
     """
 
-    def __call__(self, name, value, spec=""):
+    def __call__(self, name, value, spec="", bound=None):
         if not isinstance(name, str) or not _NAME.match(name) or name.startswith("_"):
             raise ValueError(f"name must be a Python identifier not starting with '_'; got {name!r}")
-        setattr(self, name, fmt(value, spec))
+        setattr(self, name, fmt(value, spec, bound))
         return value
 
     def __getattr__(self, name):
