@@ -9,8 +9,17 @@ process (not a kernel; figures are closed undrawn). Every array that an ``init_p
 ``init_model`` of the library returns is multiplied elementwise by 1 + ε z, with z standard
 normal and ε = 1e-15 (1e-7 for float32). z is drawn from the seed and the array's bytes, so
 arrays that are equal stay equal, as they would on any one machine. Seed 0 leaves
-everything as it is. It prints, per chapter and seed, the cells that raised and why, and
-exits 0: it measures, it does not judge.
+everything as it is.
+
+After the cells it reads the prose for bounds: "below", "at most", "within", "at least",
+"above" and the like, followed by a quoted number ({eval}`num.name`). A quoted bound must
+not be on the wrong side of the number it was computed from: "at most 33 %" for an
+accuracy of 33.3 % is false, though 33 % is that accuracy rounded. (A number registered
+with ``bound="upper"`` or ``"lower"`` is always on the safe side; a threshold the chapter
+chose, shown exactly, is on neither.) "Never below" and the like reverse the direction.
+
+It prints, per chapter and seed, the cells that raised and why and the bounds on the
+wrong side, and exits 0: it measures, it does not judge.
 
     python benchmarks/perturbed_checks.py                  # every chapter, seeds 0 1 2
     python benchmarks/perturbed_checks.py 01 04 --seeds 1 2 3 4
@@ -22,6 +31,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import traceback
@@ -83,7 +93,56 @@ def run_chapter(path, seed):
             failures.append(f"cell {index} (id {cell.get('id')}): {type(error).__name__}: "
                             f"{str(error)[:100]}\n      {line}")
         plt.close("all")
-    return failures
+    return failures + misrounded_bounds(path, namespace.get("num"))
+
+
+# Words that make the number after them an upper bound ("at most x": everything is ≤ x) or a
+# lower bound ("at least x"); a negation a few words before, in the same clause, reverses them
+# ("never below x").
+UPPER = ("below", "under", "less than", "lower than", "at most", "no more than", "smaller than",
+         "up to", "within")
+LOWER = ("above", "over", "more than", "at least", "no less than", "greater than", "larger than",
+         "higher than", "exceeds", "exceed", "beyond")
+NEGATIONS = {"never", "none", "not", "no", "nor", "nothing"}
+BOUND = re.compile(r"\b(" + "|".join(sorted(UPPER + LOWER, key=len, reverse=True)) + r")\s+"
+                   r"(?:\$[^$=]*\$\s+)?\{eval\}`num\.(\w+)`")
+_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def shown_number(text):
+    """The number a quote shows (``3.2 × 10⁻⁶``, ``−0.66``, ``33%``, ``1,000``), or None."""
+    text = text.replace("\u00a0", " ").replace("−", "-").replace(",", "")
+    match = re.fullmatch(r"(-?[\d.]+)(?: × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+))?(%?)", text.strip())
+    if match is None:
+        return None
+    power = int(match[2].translate(_SUPERSCRIPT)) if match[2] else 0
+    return float(match[1]) * 10.0 ** power / (100 if match[3] else 1)
+
+
+def misrounded_bounds(path, num):
+    """The prose's quoted bounds that are on the wrong side of their number, one line each."""
+    if num is None:
+        return []
+    problems = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = " ".join("".join(cell["source"]).split())
+        for match in BOUND.finditer(text):
+            word, name = match.groups()
+            shown = getattr(num, name, None)
+            value = getattr(shown, "value", None)
+            quoted = shown_number(str(shown)) if shown is not None else None
+            if quoted is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            side = 1 if word in UPPER else -1
+            clause = re.split(r"[.,;:()]", text[:match.start()])[-1]  # the words before, in its clause
+            if NEGATIONS & set(re.findall(r"\w+", clause.lower())[-5:]):
+                side = -side
+            if (quoted - value) * side < 0:
+                problems.append(f"cell id {cell.get('id')}: \"{word} {shown}\" quotes {name} = {value:.6g}; "
+                                f"register it with bound=\"{'upper' if side > 0 else 'lower'}\"")
+    return problems
 
 
 def main():
