@@ -16,7 +16,8 @@ After the cells it reads the prose for bounds: "below", "at most", "within", "at
 not be on the wrong side of the number it was computed from: "at most 33 %" for an
 accuracy of 33.3 % is false, though 33 % is that accuracy rounded. (A number registered
 with ``bound="upper"`` or ``"lower"`` is always on the safe side; a threshold the chapter
-chose, shown exactly, is on neither.) "Never below" and the like reverse the direction.
+chose, shown exactly, is on neither.) "Never below" and the like reverse the direction;
+"between a and b" bounds from below by a and from above by b.
 
 It prints, per chapter and seed, the cells that raised and why and the bounds on the
 wrong side, and exits 0: it measures, it does not judge.
@@ -106,6 +107,8 @@ LOWER = ("above", "over", "more than", "at least", "no less than", "greater than
 NEGATIONS = {"never", "none", "not", "no", "nor", "nothing"}
 BOUND = re.compile(r"\b(" + "|".join(sorted(UPPER + LOWER, key=len, reverse=True)) + r")\s+"
                    r"(?:\$[^$=]*\$\s+)?\{eval\}`num\.(\w+)`")
+# "between a and b" says every value lies in [a, b]: a is a lower bound, b an upper one
+BETWEEN = re.compile(r"\bbetween\s+\{eval\}`num\.(\w+)`\s+and\s+\{eval\}`num\.(\w+)`")
 _SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
@@ -128,17 +131,22 @@ def misrounded_bounds(path, num):
         if cell["cell_type"] != "markdown":
             continue
         text = " ".join("".join(cell["source"]).split())
+        quoted_bounds = []  # (the words, the name, +1 for an upper bound or −1 for a lower one)
         for match in BOUND.finditer(text):
             word, name = match.groups()
+            side = 1 if word in UPPER else -1
+            clause = re.split(r"[.,;:()]", text[:match.start()])[-1]  # the words before, in its clause
+            if NEGATIONS & set(re.findall(r"\w+", clause.lower())[-5:]):
+                side = -side
+            quoted_bounds.append((word, name, side))
+        for match in BETWEEN.finditer(text):
+            quoted_bounds += [("between", match[1], -1), ("and", match[2], 1)]
+        for word, name, side in quoted_bounds:
             shown = getattr(num, name, None)
             value = getattr(shown, "value", None)
             quoted = shown_number(str(shown)) if shown is not None else None
             if quoted is None or not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
-            side = 1 if word in UPPER else -1
-            clause = re.split(r"[.,;:()]", text[:match.start()])[-1]  # the words before, in its clause
-            if NEGATIONS & set(re.findall(r"\w+", clause.lower())[-5:]):
-                side = -side
             if (quoted - value) * side < 0:
                 problems.append(f"cell id {cell.get('id')}: \"{word} {shown}\" quotes {name} = {value:.6g}; "
                                 f"register it with bound=\"{'upper' if side > 0 else 'lower'}\"")
