@@ -19,10 +19,9 @@ exponent is written as a power of ten (``3.2 × 10⁻⁷``, never ``3.2e-07``, w
 spaces around the ×) and a minus sign is the typographic one (``−0.66``).
 
 A number the prose uses as a bound is rounded towards the safe side. "Every ratio stays
-below {eval}`num.worst`" is false if the largest ratio, 4.27e-5, is shown as 4.3 × 10⁻⁵
-on one machine and as 4.2 × 10⁻⁵ on another; ``num("worst", 4.27e-5, ".1e",
-bound="upper")`` shows 4.3 × 10⁻⁵ on both, and ``bound="lower"`` rounds down, for "at
-least" and "above".
+below {eval}`num.worst`" is false if the largest ratio, 4.24e-5, is rounded to nearest,
+4.2 × 10⁻⁵; ``num("worst", 4.24e-5, ".1e", bound="upper")`` shows 4.3 × 10⁻⁵, and
+``bound="lower"`` rounds down, for "at least" and "above".
 """
 
 import decimal
