@@ -109,19 +109,6 @@ BOUND = re.compile(r"\b(" + "|".join(sorted(UPPER + LOWER, key=len, reverse=True
                    r"(?:\$[^$=]*\$\s+)?\{eval\}`num\.(\w+)`")
 # "between a and b" says every value lies in [a, b]: a is a lower bound, b an upper one
 BETWEEN = re.compile(r"\bbetween\s+\{eval\}`num\.(\w+)`\s+and\s+\{eval\}`num\.(\w+)`")
-_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
-
-
-def shown_number(text):
-    """The number a quote shows (``3.2 × 10⁻⁶``, ``−0.66``, ``33%``, ``1,000``), or None."""
-    text = text.replace("\u00a0", " ").replace("−", "-").replace(",", "")
-    match = re.fullmatch(r"(-?[\d.]+)(?: × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+))?(%?)", text.strip())
-    if match is None:
-        return None
-    power = int(match[2].translate(_SUPERSCRIPT)) if match[2] else 0
-    return float(match[1]) * 10.0 ** power / (100 if match[3] else 1)
-
-
 def misrounded_bounds(path, num):
     """The prose's quoted bounds that are on the wrong side of their number, one line each."""
     if num is None:
@@ -144,7 +131,7 @@ def misrounded_bounds(path, num):
         for word, name, side in quoted_bounds:
             shown = getattr(num, name, None)
             value = getattr(shown, "value", None)
-            quoted = shown_number(str(shown)) if shown is not None else None
+            quoted = getattr(shown, "number", None)  # the number the text shows (glue.Shown)
             if quoted is None or not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             if (quoted - value) * side < 0:

@@ -113,3 +113,16 @@ def test_numbers_pass_the_bound_on():
     num = Numbers()
     assert num("worst", 0.15114, ".2f", bound="upper") == 0.15114
     assert str(num.worst) == "0.16"
+
+
+@pytest.mark.parametrize("value, spec, number", [
+    (3.2e-6, ".1e", 3.2e-6), (-0.66, ".2f", -0.66), (0.333, ".1%", 0.333), (1000, ",d", 1000.0),
+    (5e12, ".0e", 5e12), (0.3334, ".0%", 0.33), (float("inf"), ".1e", None), ("fast", "", None),
+])
+def test_shown_reads_back_the_number_its_text_shows(value, spec, number):
+    assert fmt(value, spec).number == number
+
+
+def test_a_bound_reads_back_on_its_side():
+    assert fmt(1 / 3, ".0%", bound="upper").number == 0.34 > 1 / 3
+    assert fmt(1 / 3, ".0%", bound="lower").number == 0.33 < 1 / 3

@@ -31,6 +31,9 @@ import re
 import numpy as np
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_FROM_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+# a number as fmt shows it, once its power of ten is written e±n again
+_SHOWN = re.compile(r"(?P<number>-?\d[\d.]*)(?P<percent>%)|(?P<number_e>-?\d[\d.]*(?:e-?\d+)?)")
 _EXPONENT = re.compile(r"^(?P<mantissa>[^e]*)e(?P<exponent>[+-]\d+)(?P<rest>.*)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # what Python's format() writes for a finite number: sign, digits (with any thousands
@@ -55,6 +58,19 @@ class Shown:
 
     def __str__(self):
         return self.text
+
+    @property
+    def number(self):
+        """The number the text shows, or None if it shows none: ``3.2 × 10⁻⁶`` is 3.2e-06,
+        ``−0.66`` is -0.66, ``33%`` is 0.33, ``1,000`` is 1000.0. It differs from ``value``
+        by the rounding."""
+        text = self.text.replace("\u00a0×\u00a010", "e").replace("−", "-").replace(",", "")
+        match = _SHOWN.fullmatch(text.translate(_FROM_SUPERSCRIPT))
+        if match is None:
+            return None
+        if match["percent"]:  # 33.3% is 33.3e-2, read as one decimal number (not 33.3 / 100)
+            return float(match["number"] + "e-2")
+        return float(match["number_e"])
 
     def __repr__(self):
         return self.text
