@@ -331,8 +331,10 @@ def backward(do, cache, dh_last=None):
     dh = np.matmul(do.reshape(T * B, K), V).reshape(T, B, H)  # Vᵀ ∂L/∂o_t for all t
     if dh_last is not None:
         dh[-1] += dh_last
-    grads = {"U": np.zeros_like(U), "W": np.zeros_like(W), "b": np.zeros(3 * H, dtype=dtype),
-             "b_hn": np.zeros(H, dtype=dtype), "x": np.empty_like(x)}
+    # C-ordered whatever the inputs' layout: dx is written through (T·B, D) views of it
+    grads = {"U": np.zeros((3 * H, D), dtype=dtype), "W": np.zeros((3 * H, H), dtype=dtype),
+             "b": np.zeros(3 * H, dtype=dtype), "b_hn": np.zeros(H, dtype=dtype),
+             "x": np.empty((T, B, D), dtype=dtype)}
     carry = np.zeros((B, H), dtype=dtype)  # the gradient reaching h_t from step t + 1
 
     # Every δ of step t is ∂L/∂h_t times a factor the forward pass already knows (for

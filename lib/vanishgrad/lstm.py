@@ -279,8 +279,10 @@ def backward(dout, cache, dh_last=None, dc_last=None):
     dh = np.matmul(dout.reshape(T * B, K), V).reshape(T, B, H)  # Vᵀ ∂L/∂out_t for all t
     if dh_last is not None:
         dh[-1] += dh_last
-    grads = {"U": np.zeros_like(U), "W": np.zeros_like(W), "b": np.zeros(4 * H, dtype=dtype),
-             "x": np.empty_like(x), "dc_norms": np.empty(T, dtype=dtype)}
+    # C-ordered whatever the inputs' layout: dx is written through (T·B, D) views of it
+    grads = {"U": np.zeros((4 * H, D), dtype=dtype), "W": np.zeros((4 * H, H), dtype=dtype),
+             "b": np.zeros(4 * H, dtype=dtype), "x": np.empty((T, B, D), dtype=dtype),
+             "dc_norms": np.empty(T, dtype=dtype)}
     carry = np.zeros((B, H), dtype=dtype)  # Wᵀ δ_{t+1}: the gradient reaching h_t from step t + 1
     # f_{t+1} ⊙ ∂L/∂c_{t+1}: the gradient reaching c_t along the cell, as (B, 1, H)
     along_cell = np.zeros((B, 1, H), dtype=dtype) if dc_last is None else dc_last[:, None, :].copy()
