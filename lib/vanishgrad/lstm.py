@@ -28,11 +28,12 @@ of each of them.
 The output V h_t + b_V feeds the loss, which hands :func:`backward` ``dout = ∂L/∂out``
 (T, B, K), as in :mod:`vanishgrad.rnn`.
 
-Only the recurrence is a Python loop. The input projections U x_t + b of all four gates
-for all t are one matrix product, as are the outputs, and every weight gradient is one
-product over all T·B rows (dW = Σ_t δ_t h_{t-1}ᵀ, with δ_t = ∂L/∂a_t); a long problem's
+Only the recurrence is a Python loop. The input projections U x_t + b for all t are one
+matrix product per gate, the outputs one product, and every weight gradient one product
+per gate over all T·B rows (dW = Σ_t δ_t h_{t-1}ᵀ, with δ_t = ∂L/∂a_t); a long problem's
 backward pass takes its steps in chunks that fit in cache, one product per chunk. The
-loops work in place in preallocated arrays.
+loops work in place in preallocated arrays, which hold each gate's numbers as one block
+(gate-major), so that every elementwise operation runs over whole (B, H) blocks.
 
 Cost: O(T·B·H·(4H + 4D + K)) time for each pass; the cache holds O(T·B·H) numbers
 (the gates, c, tanh c and h).
@@ -170,10 +171,11 @@ def _sigmoid_into(a, out):
 
 
 def _sigmoid_of_negated_into(minus_a, out):
-    """σ(a) from −a, written into ``out`` (which may be ``minus_a``): 1 / (1 + e^{−a})."""
-    np.exp(minus_a, out=out)
-    out += 1.0
-    np.reciprocal(out, out=out)
+    """σ(a) = 1 / (1 + e^{−a}) from −a, written into ``out``; ``minus_a`` is overwritten
+    (with 1 + e^{−a}) and may be ``out`` itself."""
+    np.exp(minus_a, out=minus_a)
+    minus_a += 1.0
+    np.reciprocal(minus_a, out=out)
 
 
 def forward(x, h0, c0, U, W, b, V, b_V, dtype=None):
@@ -191,31 +193,33 @@ def forward(x, h0, c0, U, W, b, V, b_V, dtype=None):
     or inf in any input, complex or non-numeric input, or an unsupported dtype.
     """
     (x, h0, c0, U, W, b, V, b_V), (T, B, D, H, K) = _checked(x, h0, c0, U, W, b, V, b_V, dtype)
-    # Inside the loop the gates' rows are kept in the order i, f, o, g, the three sigmoid
-    # gates side by side, and the sigmoid gates' rows are negated: the matrix products
-    # then give −a_t for i, f, o (and a_t for g), so that σ(a) = 1 / (1 + e^{−a}) takes
-    # one exp, one add and one reciprocal on one block per step, and tanh one call on g.
-    rows = np.concatenate([np.arange(2 * H), np.arange(3 * H, 4 * H), np.arange(2 * H, 3 * H)])
-    U_, W_, b_ = U[rows], W[rows], b[rows]
-    for p in (U_, W_, b_):
-        np.negative(p[:3 * H], out=p[:3 * H])
-    gates = np.matmul(x.reshape(T * B, D), U_.T).reshape(T, B, 4 * H)  # U x_t for all t at once
-    gates += b_
-    i, f, o, g = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
+    # The gates are kept gate-major, gates[k] (T, B, H) holding one gate for every step,
+    # so that each elementwise operation below runs over whole (B, H) blocks rather than
+    # rows of H numbers. Their order is i, f, o, g, the three sigmoid gates side by side,
+    # and the sigmoid gates' weights are negated: the products then give −a_t for i, f, o
+    # (and a_t for g), so that σ(a) = 1 / (1 + e^{−a}) takes one exp, one add and one
+    # reciprocal on one block per step, and tanh one call on g.
+    order = [0, 1, 3, 2]                               # PyTorch's blocks i, f, g, o as i, f, o, g
+    sign = np.array([-1, -1, -1, 1], dtype=x.dtype)[:, None, None]
+    U4 = U.reshape(4, H, D)[order] * sign              # (4, H, D): one U_k per gate
+    WT4 = (W.reshape(4, H, H)[order] * sign).transpose(0, 2, 1).copy()  # (4, H, H): W_kᵀ
+    gates = np.matmul(x.reshape(T * B, D), U4.transpose(0, 2, 1))  # U_k x_t for all k and t at once
+    gates += b.reshape(4, 1, H)[order] * sign
+    gates = gates.reshape(4, T, B, H)
+    i, f, o, g = gates
     c = np.empty((T, B, H), dtype=x.dtype)
     tanh_c = np.empty_like(c)
     h = np.empty_like(c)
-    recur = np.empty((B, 4 * H), dtype=x.dtype)
+    pre = np.empty((4, B, H), dtype=x.dtype)           # the step's pre-activations
     ig = np.empty((B, H), dtype=x.dtype)
-    WT = np.ascontiguousarray(W_.T)  # h_{t-1} Wᵀ is a little faster from a contiguous Wᵀ
     h_prev, c_prev = h0, c0
-    steps = zip(gates, gates[:, :, :3 * H], i, f, o, g, c, tanh_c, h)
+    steps = zip(gates.transpose(1, 0, 2, 3), i, f, o, g, c, tanh_c, h)
     with np.errstate(over="ignore", under="ignore"):  # e^{-a} may overflow or underflow in σ
-        for a_t, ifo_t, i_t, f_t, o_t, g_t, c_t, tanh_c_t, h_t in steps:  # the only loop over time
-            np.matmul(h_prev, WT, out=recur)
-            a_t += recur                       # [−a_t for i, f, o; a_t for g], a_t = U x_t + W h_{t-1} + b
-            _sigmoid_of_negated_into(ifo_t, ifo_t)  # i_t, f_t, o_t
-            np.tanh(g_t, out=g_t)              # g_t
+        for gates_t, i_t, f_t, o_t, g_t, c_t, tanh_c_t, h_t in steps:  # the only loop over time
+            np.matmul(h_prev, WT4, out=pre)
+            pre += gates_t                     # [−a_t for i, f, o; a_t for g], a_t = U x_t + W h_{t-1} + b
+            _sigmoid_of_negated_into(pre[:3], gates_t[:3])  # i_t, f_t, o_t
+            np.tanh(pre[3], out=g_t)           # g_t
             np.multiply(f_t, c_prev, out=c_t)
             np.multiply(i_t, g_t, out=ig)
             c_t += ig                          # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
@@ -279,16 +283,20 @@ def backward(dout, cache, dh_last=None, dc_last=None):
     dh = np.matmul(dout.reshape(T * B, K), V).reshape(T, B, H)  # Vᵀ ∂L/∂out_t for all t
     if dh_last is not None:
         dh[-1] += dh_last
-    # C-ordered whatever the inputs' layout: dx is written through (T·B, D) views of it
+    # C-ordered whatever the inputs' layout, so that the per-gate views below are views
     grads = {"U": np.zeros((4 * H, D), dtype=dtype), "W": np.zeros((4 * H, H), dtype=dtype),
              "b": np.zeros(4 * H, dtype=dtype), "x": np.empty((T, B, D), dtype=dtype),
              "dc_norms": np.empty(T, dtype=dtype)}
+    # per gate, in PyTorch's order i, f, g, o: W_k (4, H, H), U_k (4, H, D) and their gradients
+    W4, U4 = W.reshape(4, H, H), U.reshape(4, H, D)
+    dW4, dU4, db4 = grads["W"].reshape(4, H, H), grads["U"].reshape(4, H, D), grads["b"].reshape(4, H)
     carry = np.zeros((B, H), dtype=dtype)  # Wᵀ δ_{t+1}: the gradient reaching h_t from step t + 1
-    # f_{t+1} ⊙ ∂L/∂c_{t+1}: the gradient reaching c_t along the cell, as (B, 1, H)
-    along_cell = np.zeros((B, 1, H), dtype=dtype) if dc_last is None else dc_last[:, None, :].copy()
+    from_gates = np.empty((4, B, H), dtype=dtype)  # W_kᵀ δ_{k,t} for each gate k
+    # f_{t+1} ⊙ ∂L/∂c_{t+1}: the gradient reaching c_t along the cell
+    along_cell = np.zeros((B, H), dtype=dtype) if dc_last is None else dc_last.copy()
 
     # Every δ of step t is ∂L/∂c_t or ∂L/∂h_t times a factor the forward pass already
-    # knows. The factors, side by side in the order the loop wants them (_factors):
+    # knows. The factors, one block each, in the order the loop wants them (_factors):
     #
     #   block   0             1         2              3            4              5
     #   factor  f_t           g σ'_i    c_{t-1} σ'_f   i (1 − g²)   tanh(c) σ'_o   o (1 − tanh² c)
@@ -302,41 +310,40 @@ def backward(dout, cache, dh_last=None, dc_last=None):
     # Time is worked through backwards in chunks of steps whose factors fit in a small
     # work array (_CHUNK_BYTES; one chunk, all of T, for small problems): the weight
     # gradients are sums over time, so each chunk adds its part with one matrix product
-    # over its rows.
+    # per gate over its rows.
     n = max(1, min(T, _CHUNK_BYTES // (B * 6 * H * dtype.itemsize)))
-    work = np.empty((n, B, 6, H), dtype=dtype)
+    work = np.empty((6, n, B, H), dtype=dtype)
     for end in range(T, 0, -n):
         start = max(0, end - n)
-        d = work[:end - start]
+        d = work[:, :end - start]              # block k of step start + 1 + s is d[k, s], (B, H)
         _factors(d, cache, start, end)
-        dh_chunk = dh[start:end]
-        delta = d[:, :, 1:5].reshape(end - start, B, 4 * H)  # δ_t, stacked i, f, g, o
-        # the views each step works on, made once per chunk: ∂L/∂h_t as (B, H) and as
-        # (B, 1, H) for broadcasting over blocks; blocks 4–5; block 5; blocks 0–3; δ_t
-        steps = zip(dh_chunk[::-1], dh_chunk[::-1, :, None], d[::-1, :, 4:6], d[::-1, :, 5:6], d[::-1, :, :4],
-                    delta[::-1])
-        for dh_t, dh_t_b, from_h, dc_t, from_c, delta_t in steps:  # t = end, …, start + 1
+        per_step = d.transpose(1, 0, 2, 3)[::-1]  # the steps' blocks, t = end, …, start + 1
+        # the views each step works on: ∂L/∂h_t, blocks 4–5, block 5, blocks 0–3, δ_t, block 0
+        steps = zip(dh[start:end][::-1], per_step[:, 4:6], per_step[:, 5], per_step[:, :4], per_step[:, 1:5],
+                    per_step[:, 0])
+        for dh_t, from_h, dc_t, from_c, delta_t, into_c in steps:  # t = end, …, start + 1
             dh_t += carry                      # ∂L/∂h_t in full
-            from_h *= dh_t_b                   # δ_o, and ∂L/∂c_t through h_t
+            from_h *= dh_t                     # δ_o, and ∂L/∂c_t through h_t
             dc_t += along_cell                 # ∂L/∂c_t in full
             from_c *= dc_t                     # into c_{t-1}; δ_i, δ_f, δ_g
-            np.matmul(delta_t, W, out=carry)   # into h_{t-1}, through the gates
-            along_cell = from_c[:, :1]
+            np.matmul(delta_t, W4, out=from_gates)
+            np.add.reduce(from_gates, axis=0, out=carry)  # Σ_k W_kᵀ δ_{k,t}: into h_{t-1}, through the gates
+            along_cell = into_c
         along_cell = along_cell.copy()  # the work array is refilled for the next chunk
 
-        delta = d[:, :, 1:5].reshape(-1, 4 * H)
-        h_prev = _previous(h0, h, start, end).reshape(-1, H)
-        grads["U"] += np.matmul(delta.T, x[start:end].reshape(-1, D))
-        grads["W"] += np.matmul(delta.T, h_prev)
-        grads["b"] += delta.sum(axis=0)
-        np.matmul(delta, U, out=grads["x"][start:end].reshape(-1, D))
-        grads["dc_norms"][start:end] = np.einsum("tbh,tbh->t", d[:, :, 5], d[:, :, 5])
+        delta = d[1:5].reshape(4, -1, H)       # δ of each gate, one row per (t, b)
+        delta_T = delta.transpose(0, 2, 1)
+        dU4 += np.matmul(delta_T, x[start:end].reshape(-1, D))
+        dW4 += np.matmul(delta_T, _previous(h0, h, start, end).reshape(-1, H))
+        db4 += delta.sum(axis=1)
+        np.add.reduce(np.matmul(delta, U4), axis=0, out=grads["x"][start:end].reshape(-1, D))
+        grads["dc_norms"][start:end] = np.einsum("tbh,tbh->t", d[5], d[5])
 
     dout_rows = dout.reshape(T * B, K)
     grads["V"] = np.matmul(dout_rows.T, h.reshape(T * B, H))
     grads["b_V"] = dout_rows.sum(axis=0)
     grads["h0"] = carry
-    grads["c0"] = along_cell[:, 0]
+    grads["c0"] = along_cell
     grads["dh_norms"] = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
     np.sqrt(grads["dc_norms"], out=grads["dc_norms"])
     return grads
@@ -351,9 +358,9 @@ def _previous(first, states, start, end):
 
 
 def _factors(d, cache, start, end):
-    """Fill d (end − start, B, 6, H) with the factors of the steps start+1 … end (see backward)."""
+    """Fill d (6, end − start, B, H) with the factors of the steps start+1 … end (see backward)."""
     i, f, g, o, tanh_c = (cache[k][start:end] for k in ("i", "f", "g", "o", "tanh_c"))
-    blk = [d[:, :, k] for k in range(6)]
+    blk = d
     np.copyto(blk[0], f)
     for k, gate, other in ((1, i, g), (2, f, _previous(cache["c0"], cache["c"], start, end)), (4, o, tanh_c)):
         np.subtract(1.0, gate, out=blk[k])
