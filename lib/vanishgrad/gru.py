@@ -40,10 +40,12 @@ b[0:2H] = bias_ih[0:2H] + bias_hh[0:2H], b[2H:3H] = bias_ih[2H:3H], b_hn = bias_
 The output o_t = V h_t + c feeds the loss, which hands :func:`backward` ``do = ∂L/∂o``
 (T, B, K), as in :mod:`vanishgrad.rnn`.
 
-Only the recurrence is a Python loop: the input projections of all three gates for all t
-are one matrix product, as are the outputs, and every weight gradient is one product
-over all T·B rows; a long problem's backward pass takes its steps in chunks that fit in
-cache, one product per chunk. The loops work in place in preallocated arrays.
+Only the recurrence is a Python loop: the input projections for all t are one matrix
+product per gate, the outputs one product, and every weight gradient one product per
+gate over all T·B rows; a long problem's backward pass takes its steps in chunks that
+fit in cache, one product per chunk. The loops work in place in preallocated arrays,
+which hold each gate's numbers as one block (gate-major), so that every elementwise
+operation runs over whole (B, H) blocks.
 
 Cost: O(T·B·H·(3H + 3D + K)) time for each pass; the cache holds O(T·B·H) numbers.
 
@@ -76,7 +78,7 @@ RESETS = ("after", "before")
 _CHUNK_BYTES = 2**20
 
 # What backward reads from the cache, which only forward builds.
-_CACHE_KEYS = ("x", "h0", "U", "W", "V", "gates", "h", "reset")
+_CACHE_KEYS = ("x", "h0", "U", "W", "V", "r", "z", "n", "h", "reset")
 
 
 def init_params(D, H, K, *, init="normal", scale=1.0, rng=None, dtype=np.float64):
@@ -177,10 +179,11 @@ def _sigmoid_into(a, out):
 
 
 def _sigmoid_of_negated_into(minus_a, out):
-    """σ(a) from −a, written into ``out`` (which may be ``minus_a``): 1 / (1 + e^{−a})."""
-    np.exp(minus_a, out=out)
-    out += 1.0
-    np.reciprocal(out, out=out)
+    """σ(a) = 1 / (1 + e^{−a}) from −a, written into ``out``; ``minus_a`` is overwritten
+    (with 1 + e^{−a}) and may be ``out`` itself."""
+    np.exp(minus_a, out=minus_a)
+    minus_a += 1.0
+    np.reciprocal(minus_a, out=out)
 
 
 def forward(x, h0, U, W, b, b_hn, V, c, reset="after", dtype=None):
@@ -193,54 +196,57 @@ def forward(x, h0, U, W, b, b_hn, V, c, reset="after", dtype=None):
     dtype: None (the default) for the inputs' own dtype (float32 if every input is
            float32, float64 otherwise), or float32 / float64 to convert every input to it.
     Returns ``o`` (T, B, K) and a cache, a dict holding the inputs (as the dtype computed
-    in) under their names, "reset", and
-    "gates" (T, B, 3H): r_t, z_t, n_t side by side (after σ and tanh),
-    "h" (T, B, H): h_1 … h_T, and, for reset="after", "hn" (T, B, H): W_n h_{t-1} + b_hn,
-    or, for reset="before", "rh" (T, B, H): r_t ⊙ h_{t-1}.
+    in) under their names, "reset", and, each (T, B, H) with one entry per step t = 1..T:
+    "r", "z", "n" (the gates, after σ and tanh), "h" (h_1 … h_T), and, for reset="after",
+    "hn": W_n h_{t-1} + b_hn, or, for reset="before", "rh": r_t ⊙ h_{t-1}.
     Raises ValueError on a wrong shape (naming the expected and the given shape), a NaN
     or inf in any input, complex or non-numeric input, an unknown ``reset`` or an
     unsupported dtype.
     """
     check_choice("reset", reset, RESETS)
     (x, h0, U, W, b, b_hn, V, c), (T, B, D, H, K) = _checked(x, h0, U, W, b, b_hn, V, c, dtype)
-    # The rows of r and z are negated inside the loops: the matrix products then give −a
-    # for them, so that σ(a) = 1 / (1 + e^{−a}) takes one exp, one add and one reciprocal.
-    U_, W_, b_ = U.copy(), W.copy(), b.copy()
-    for p in (U_, W_, b_):
-        np.negative(p[:2 * H], out=p[:2 * H])
-    gates = np.matmul(x.reshape(T * B, D), U_.T).reshape(T, B, 3 * H)  # U x_t for all t at once
-    gates += b_
+    # The gates are kept gate-major, gates[k] (T, B, H) holding one gate for every step,
+    # so that each elementwise operation in the loops runs over whole (B, H) blocks rather
+    # than rows of H numbers. The weights of r and z are negated inside the loops: the
+    # matrix products then give −a for them, so that σ(a) = 1 / (1 + e^{−a}) takes one
+    # exp, one add and one reciprocal.
+    sign = np.array([-1, -1, 1], dtype=x.dtype)[:, None, None]
+    U3 = U.reshape(3, H, D) * sign                     # (3, H, D): one U_k per gate
+    W3 = W.reshape(3, H, H) * sign                     # (3, H, H): one W_k per gate
+    gates = np.matmul(x.reshape(T * B, D), U3.transpose(0, 2, 1))  # U_k x_t for all k and t at once
+    gates += b.reshape(3, 1, H) * sign
+    gates = gates.reshape(3, T, B, H)
     h = np.empty((T, B, H), dtype=x.dtype)
     cache = {"x": x, "h0": h0, "U": U, "W": W, "b": b, "b_hn": b_hn, "V": V, "c": c,
-             "reset": reset, "gates": gates, "h": h}
+             "reset": reset, "r": gates[0], "z": gates[1], "n": gates[2], "h": h}
     if reset == "after":
-        cache["hn"] = _forward_reset_after(gates, h0, W_, b_hn, h)
+        cache["hn"] = _forward_reset_after(gates, h0, W3, b_hn, h)
     else:
-        cache["rh"] = _forward_reset_before(gates, h0, W_, b_hn, h)
+        cache["rh"] = _forward_reset_before(gates, h0, W3, b_hn, h)
     o = np.matmul(h.reshape(T * B, H), V.T).reshape(T, B, K)
     o += c
     return o, cache
 
 
-def _forward_reset_after(gates, h0, W, b_hn, h):
-    """The recurrence of PyTorch's form, in place: gates[t] turns from the input side
-    (−a_t for r and z, a_t for n) into (r, z, n) and h[t] is filled; W has the rows of r
-    and z negated. Returns hn (T, B, H), the W_n h_{t-1} + b_hn backward needs."""
+def _forward_reset_after(gates, h0, W3, b_hn, h):
+    """The recurrence of PyTorch's form, in place: gates (3, T, B, H) turns from the input
+    side (−a_t for r and z, a_t for n) into r, z, n, and h[t] is filled; W3 (3, H, H) has
+    the weights of r and z negated. Returns hn (T, B, H), the W_n h_{t-1} + b_hn backward
+    needs."""
     T, B, H = h.shape
     hn = np.empty_like(h)
-    m = np.empty((B, 3 * H), dtype=h.dtype)
-    m_rz, m_n = m[:, :2 * H], m[:, 2 * H:]
+    m = np.empty((3, B, H), dtype=h.dtype)            # W_k h_{t-1} for each gate
     rhn = np.empty((B, H), dtype=h.dtype)
-    WT = np.ascontiguousarray(W.T)  # h_{t-1} Wᵀ is a little faster from a contiguous Wᵀ
+    WT3 = W3.transpose(0, 2, 1).copy()
     h_prev = h0
-    r, z, n = (gates[:, :, k * H:(k + 1) * H] for k in range(3))
-    steps = zip(gates[:, :, :2 * H], r, z, n, hn, h)
+    r, z, n = gates
+    steps = zip(gates[:2].transpose(1, 0, 2, 3), r, z, n, hn, h)
     with np.errstate(over="ignore", under="ignore"):  # e^{-a} may overflow or underflow in σ
         for rz_t, r_t, z_t, n_t, hn_t, h_t in steps:  # the only loop over time
-            np.matmul(h_prev, WT, out=m)            # m_t = W h_{t-1} (negated for r, z)
-            rz_t += m_rz
-            _sigmoid_of_negated_into(rz_t, rz_t)    # r_t, z_t
-            np.add(m_n, b_hn, out=hn_t)
+            np.matmul(h_prev, WT3, out=m)           # m_t = W h_{t-1} (negated for r, z)
+            m[:2] += rz_t
+            _sigmoid_of_negated_into(m[:2], rz_t)   # r_t, z_t
+            np.add(m[2], b_hn, out=hn_t)
             np.multiply(r_t, hn_t, out=rhn)
             n_t += rhn
             np.tanh(n_t, out=n_t)                   # n_t
@@ -251,23 +257,23 @@ def _forward_reset_after(gates, h0, W, b_hn, h):
     return hn
 
 
-def _forward_reset_before(gates, h0, W, b_hn, h):
+def _forward_reset_before(gates, h0, W3, b_hn, h):
     """The recurrence of Cho et al.'s form, in place, as :func:`_forward_reset_after`.
     Returns rh (T, B, H), the r_t ⊙ h_{t-1} backward needs."""
     T, B, H = h.shape
-    gates[:, :, 2 * H:] += b_hn                     # b_hn only adds to b_n here
+    r, z, n = gates
+    n += b_hn                                       # b_hn only adds to b_n here
     rh = np.empty_like(h)
-    m_rz = np.empty((B, 2 * H), dtype=h.dtype)
+    m_rz = np.empty((2, B, H), dtype=h.dtype)
     m_n = np.empty((B, H), dtype=h.dtype)
-    W_rzT, W_nT = np.ascontiguousarray(W[:2 * H].T), np.ascontiguousarray(W[2 * H:].T)
+    W_rzT, W_nT = W3[:2].transpose(0, 2, 1).copy(), W3[2].T.copy()
     h_prev = h0
-    r, z, n = (gates[:, :, k * H:(k + 1) * H] for k in range(3))
-    steps = zip(gates[:, :, :2 * H], r, z, n, rh, h)
+    steps = zip(gates[:2].transpose(1, 0, 2, 3), r, z, n, rh, h)
     with np.errstate(over="ignore", under="ignore"):  # e^{-a} may overflow or underflow in σ
         for rz_t, r_t, z_t, n_t, rh_t, h_t in steps:  # the only loop over time
             np.matmul(h_prev, W_rzT, out=m_rz)      # negated, as in _forward_reset_after
-            rz_t += m_rz
-            _sigmoid_of_negated_into(rz_t, rz_t)    # r_t, z_t
+            m_rz += rz_t
+            _sigmoid_of_negated_into(m_rz, rz_t)    # r_t, z_t
             np.multiply(r_t, h_prev, out=rh_t)
             np.matmul(rh_t, W_nT, out=m_n)          # W_n (r_t ⊙ h_{t-1})
             n_t += m_n
@@ -331,15 +337,16 @@ def backward(do, cache, dh_last=None):
     dh = np.matmul(do.reshape(T * B, K), V).reshape(T, B, H)  # Vᵀ ∂L/∂o_t for all t
     if dh_last is not None:
         dh[-1] += dh_last
-    # C-ordered whatever the inputs' layout: dx is written through (T·B, D) views of it
+    # C-ordered whatever the inputs' layout, so that the per-gate views below are views
     grads = {"U": np.zeros((3 * H, D), dtype=dtype), "W": np.zeros((3 * H, H), dtype=dtype),
              "b": np.zeros(3 * H, dtype=dtype), "b_hn": np.zeros(H, dtype=dtype),
              "x": np.empty((T, B, D), dtype=dtype)}
+    W3 = W.reshape(3, H, H)                            # one W_k per gate, r, z, n
     carry = np.zeros((B, H), dtype=dtype)  # the gradient reaching h_t from step t + 1
 
     # Every δ of step t is ∂L/∂h_t times a factor the forward pass already knows (for
-    # reset="before", δ^r times δ^rh_t). The factors, side by side in the order the loop
-    # wants them (_factors_after, _factors_before):
+    # reset="before", δ^r times δ^rh_t). The factors, one block each, in the order the
+    # loop wants them (_factors_after, _factors_before):
     #
     #   reset="after":   [δ^r, δ^z, δ^hn | δ^n, z_t] / ∂L/∂h_t      (5 blocks)
     #   reset="before":  [δ^r / δ^rh_t, (δ^z, δ^n, z_t) / ∂L/∂h_t]   (4 blocks)
@@ -350,48 +357,49 @@ def backward(do, cache, dh_last=None):
     # Time is worked through backwards in chunks of steps whose factors fit in a small
     # work array (_CHUNK_BYTES; one chunk, all of T, for small problems): the weight
     # gradients are sums over time, so each chunk adds its part with one matrix product
-    # over its rows.
+    # per gate over its rows.
     blocks = 5 if after else 4
     n = max(1, min(T, _CHUNK_BYTES // (B * blocks * H * dtype.itemsize)))
-    work = np.empty((n, B, blocks, H), dtype=dtype)
-    W_rz, W_n = W[:2 * H], W[2 * H:]
+    work = np.empty((blocks, n, B, H), dtype=dtype)
+    from_gates = np.empty((3 if after else 2, B, H), dtype=dtype)  # W_kᵀ δ^k_t for each gate k
     drh = np.empty((B, H), dtype=dtype)
     for end in range(T, 0, -n):
         start = max(0, end - n)
-        d = work[:end - start]
+        d = work[:, :end - start]                      # block k of step start + 1 + s is d[k, s], (B, H)
         h_prev = _previous(h0, h, start, end)
+        per_step = d.transpose(1, 0, 2, 3)[::-1]       # the steps' blocks, t = end, …, start + 1
         if after:
             _factors_after(d, cache, h_prev, start, end)
-            dh_chunk = dh[start:end]
-            rec = d[:, :, :3].reshape(end - start, B, 3 * H)  # δ^rec = [δ^r, δ^z, δ^hn]
-            # per step: ∂L/∂h_t as (B, H) and as (B, 1, H), the blocks, δ^rec, the direct path
-            steps = zip(dh_chunk[::-1], dh_chunk[::-1, :, None], d[::-1], rec[::-1], d[::-1, :, 4])
-            for dh_t, dh_t_b, d_t, rec_t, direct_t in steps:  # t = end, …, start + 1
+            # per step: ∂L/∂h_t, the blocks, δ^rec = [δ^r, δ^z, δ^hn], the direct path
+            steps = zip(dh[start:end][::-1], per_step, per_step[:, :3], per_step[:, 4])
+            for dh_t, d_t, rec_t, direct_t in steps:  # t = end, …, start + 1
                 dh_t += carry                              # ∂L/∂h_t in full
-                d_t *= dh_t_b
-                np.matmul(rec_t, W, out=carry)
+                d_t *= dh_t
+                np.matmul(rec_t, W3, out=from_gates)
+                np.add.reduce(from_gates, axis=0, out=carry)
                 carry += direct_t
-            delta_in = (d[:, :, :2], d[:, :, 3])           # [δ^r, δ^z] and δ^n
-            delta_rec = d[:, :, :3]                        # [δ^r, δ^z, δ^hn]
-            grads["b_hn"] += d[:, :, 2].sum(axis=(0, 1))
+            delta_rz, delta_n, delta_rec = d[:2], d[3], d[:3]
+            grads["b_hn"] += d[2].sum(axis=(0, 1))
         else:
             _factors_before(d, cache, h_prev, start, end)
-            r = cache["gates"][start:end, :, :H]
-            for dh_t, d_t, r_t in zip(dh[start:end][::-1], d[::-1], r[::-1]):
+            W_rz, W_n = W3[:2], W3[2]
+            steps = zip(dh[start:end][::-1], per_step, cache["r"][start:end][::-1])
+            for dh_t, d_t, r_t in steps:                # t = end, …, start + 1
                 dh_t += carry
-                d_t[:, 1:] *= dh_t[:, None, :]             # δ^z, δ^n, z_t ⊙ ∂L/∂h_t
-                np.matmul(d_t[:, 2], W_n, out=drh)         # δ^rh = W_nᵀ δ^n
-                d_t[:, 0] *= drh                           # δ^r
-                np.matmul(d_t[:, :2].reshape(B, 2 * H), W_rz, out=carry)
-                carry += d_t[:, 3]
+                d_t[1:] *= dh_t                            # δ^z, δ^n, z_t ⊙ ∂L/∂h_t
+                np.matmul(d_t[2], W_n, out=drh)            # δ^rh = W_nᵀ δ^n
+                d_t[0] *= drh                              # δ^r
+                np.matmul(d_t[:2], W_rz, out=from_gates)
+                np.add.reduce(from_gates, axis=0, out=carry)
+                carry += d_t[3]
                 drh *= r_t
                 carry += drh                               # r_t ⊙ δ^rh into h_{t-1}
-            delta_in = (d[:, :, :2], d[:, :, 2])
-            delta_rec = d[:, :, :2]
-            d_n = d[:, :, 2].reshape(-1, H)
+            delta_rz, delta_n, delta_rec = d[:2], d[2], d[:2]
+            d_n = d[2].reshape(-1, H)
             grads["W"][2 * H:] += np.matmul(d_n.T, cache["rh"][start:end].reshape(-1, H))
             grads["b_hn"] += d_n.sum(axis=0)
-        _add_weight_grads(grads, delta_in, delta_rec, x[start:end], h_prev, U, grads["x"][start:end])
+        _add_weight_grads(grads, delta_rz, delta_n, delta_rec, x[start:end], h_prev, U,
+                          grads["x"][start:end])
 
     do_rows = do.reshape(T * B, K)
     grads["V"] = np.matmul(do_rows.T, h.reshape(T * B, H))
@@ -410,58 +418,55 @@ def _previous(first, states, start, end):
 
 
 def _factors_after(d, cache, h_prev, start, end):
-    """Fill d (end − start, B, 5, H) with the factors of PyTorch's form (see backward)."""
-    H = d.shape[3]
-    gates = cache["gates"][start:end]
-    r, z, n = gates[:, :, :H], gates[:, :, H:2 * H], gates[:, :, 2 * H:]
-    blk = [d[:, :, k] for k in range(5)]
-    np.multiply(n, n, out=blk[3])
-    np.subtract(1.0, blk[3], out=blk[3])
-    np.subtract(1.0, z, out=blk[4])                  # scratch
-    blk[3] *= blk[4]                                 # δ^n: (1 − z)(1 − n²)
-    np.multiply(blk[3], r, out=blk[2])               # δ^hn: δ^n r
-    np.multiply(blk[2], cache["hn"][start:end], out=blk[0])
-    np.subtract(1.0, r, out=blk[4])
-    blk[0] *= blk[4]                                 # δ^r: δ^n hn r (1 − r)
-    np.subtract(h_prev, n, out=blk[1])
-    np.subtract(1.0, z, out=blk[4])
-    blk[4] *= z
-    blk[1] *= blk[4]                                 # δ^z: (h_{t-1} − n) z (1 − z)
-    np.copyto(blk[4], z)                             # the direct path
+    """Fill d (5, end − start, B, H) with the factors of PyTorch's form (see backward)."""
+    r, z, n = (cache[k][start:end] for k in ("r", "z", "n"))
+    np.multiply(n, n, out=d[3])
+    np.subtract(1.0, d[3], out=d[3])
+    np.subtract(1.0, z, out=d[4])                    # scratch
+    d[3] *= d[4]                                     # δ^n: (1 − z)(1 − n²)
+    np.multiply(d[3], r, out=d[2])                   # δ^hn: δ^n r
+    np.multiply(d[2], cache["hn"][start:end], out=d[0])
+    np.subtract(1.0, r, out=d[4])
+    d[0] *= d[4]                                     # δ^r: δ^n hn r (1 − r)
+    np.subtract(h_prev, n, out=d[1])
+    np.subtract(1.0, z, out=d[4])
+    d[4] *= z
+    d[1] *= d[4]                                     # δ^z: (h_{t-1} − n) z (1 − z)
+    np.copyto(d[4], z)                               # the direct path
 
 
 def _factors_before(d, cache, h_prev, start, end):
-    """Fill d (end − start, B, 4, H) with the factors of Cho et al.'s form (see backward)."""
-    H = d.shape[3]
-    gates = cache["gates"][start:end]
-    r, z, n = gates[:, :, :H], gates[:, :, H:2 * H], gates[:, :, 2 * H:]
-    blk = [d[:, :, k] for k in range(4)]
-    np.subtract(1.0, r, out=blk[0])
-    blk[0] *= r
-    blk[0] *= h_prev                                 # δ^r / δ^rh: h_{t-1} r (1 − r)
-    np.subtract(h_prev, n, out=blk[1])
-    np.subtract(1.0, z, out=blk[3])                  # scratch
-    blk[3] *= z
-    blk[1] *= blk[3]                                 # δ^z: (h_{t-1} − n) z (1 − z)
-    np.multiply(n, n, out=blk[2])
-    np.subtract(1.0, blk[2], out=blk[2])
-    np.subtract(1.0, z, out=blk[3])
-    blk[2] *= blk[3]                                 # δ^n: (1 − z)(1 − n²)
-    np.copyto(blk[3], z)                             # the direct path
+    """Fill d (4, end − start, B, H) with the factors of Cho et al.'s form (see backward)."""
+    r, z, n = (cache[k][start:end] for k in ("r", "z", "n"))
+    np.subtract(1.0, r, out=d[0])
+    d[0] *= r
+    d[0] *= h_prev                                   # δ^r / δ^rh: h_{t-1} r (1 − r)
+    np.subtract(h_prev, n, out=d[1])
+    np.subtract(1.0, z, out=d[3])                    # scratch
+    d[3] *= z
+    d[1] *= d[3]                                     # δ^z: (h_{t-1} − n) z (1 − z)
+    np.multiply(n, n, out=d[2])
+    np.subtract(1.0, d[2], out=d[2])
+    np.subtract(1.0, z, out=d[3])
+    d[2] *= d[3]                                     # δ^n: (1 − z)(1 − n²)
+    np.copyto(d[3], z)                               # the direct path
 
 
-def _add_weight_grads(grads, delta_in, delta_rec, x, h_prev, U, dx):
+def _add_weight_grads(grads, delta_rz, delta_n, delta_rec, x, h_prev, U, dx):
     """Add one chunk's part of dU, db and dW, and write its dx, each one matrix product
-    over the chunk's rows. delta_in: the input side's δ as ([δ^r, δ^z], δ^n); delta_rec:
-    the recurrent side's δ, paired with h_{t-1} (for reset="before", only [δ^r, δ^z])."""
+    per gate over the chunk's rows. delta_rz (2, m, B, H): δ^r and δ^z; delta_n (m, B, H):
+    the input side's δ^n; delta_rec (k, m, B, H): the recurrent side's δ, paired with
+    h_{t-1} (for reset="before", only [δ^r, δ^z])."""
     H, D = h_prev.shape[2], x.shape[2]
     x_rows, h_rows, dx_rows = x.reshape(-1, D), h_prev.reshape(-1, H), dx.reshape(-1, D)
-    rz, n = delta_in[0].reshape(-1, 2 * H), delta_in[1].reshape(-1, H)
-    grads["U"][:2 * H] += np.matmul(rz.T, x_rows)
-    grads["U"][2 * H:] += np.matmul(n.T, x_rows)
-    grads["b"][:2 * H] += rz.sum(axis=0)
-    grads["b"][2 * H:] += n.sum(axis=0)
-    rec = delta_rec.reshape(len(h_rows), -1)
-    grads["W"][:rec.shape[1]] += np.matmul(rec.T, h_rows)
-    np.matmul(rz, U[:2 * H], out=dx_rows)
-    dx_rows += np.matmul(n, U[2 * H:])
+    rz, n = delta_rz.reshape(2, -1, H), delta_n.reshape(-1, H)
+    rec = delta_rec.reshape(len(delta_rec), -1, H)
+    dU3, dW3, db3 = grads["U"].reshape(3, H, D), grads["W"].reshape(3, H, H), grads["b"].reshape(3, H)
+    U3 = U.reshape(3, H, D)
+    dU3[:2] += np.matmul(rz.transpose(0, 2, 1), x_rows)
+    dU3[2] += np.matmul(n.T, x_rows)
+    db3[:2] += rz.sum(axis=1)
+    db3[2] += n.sum(axis=0)
+    dW3[:len(rec)] += np.matmul(rec.transpose(0, 2, 1), h_rows)
+    np.add.reduce(np.matmul(rz, U3[:2]), axis=0, out=dx_rows)
+    dx_rows += np.matmul(n, U3[2])
