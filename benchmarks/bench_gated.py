@@ -180,8 +180,9 @@ def profile_ours(model, shape, dtype, ours, clock, torch_time):
 
     The kernels' sum is a floor: any numpy version of the network makes these calls (the
     recurrence is sequential, so its products are T calls in each pass), and if all else
-    were free, torch_time over that sum is the ratio it would reach. A target above that
-    ratio is out of reach for numpy on this machine, whatever the rest of the code does.
+    were free, torch_time over that sum is the ratio it would reach. A target clearly
+    above that ratio (by more than the run-to-run noise) is out of reach for numpy on
+    this machine, whatever the rest of the code does.
     """
     import torch
 
@@ -212,7 +213,8 @@ def profile_ours(model, shape, dtype, ours, clock, torch_time):
     _, cache = mod.forward(*args)
     bwd = _median_time(lambda: mod.backward(ours["do"], cache), clock)
 
-    WT = np.ascontiguousarray(W.T)  # as the library's loops keep it
+    # one product a step, from a contiguous Wᵀ: the cheapest form, so the floor is not overstated
+    WT = np.ascontiguousarray(W.T)
 
     def recurrent_forward():
         for _ in range(T):
@@ -246,9 +248,6 @@ def profile_ours(model, shape, dtype, ours, clock, torch_time):
         ("recurrent products", recurrent_forward), ("exp of the sigmoid gates", exp_gates),
         ("tanh", tanh_calls), ("recurrent products (backward)", recurrent_backward),
         ("weight-gradient products", weight_gradients), ("torch σ and tanh", torch_elementwise))}
-    # Every numpy version of the network calls these kernels, at these shapes, T times
-    # each (the recurrence is sequential) or over all T·B rows; with everything else
-    # free its time would be their sum.
     floor = sum(v for name, v in k.items() if not name.startswith("torch"))
     fwd_rest = fwd - k["recurrent products"] - k["exp of the sigmoid gates"] - k["tanh"]
     bwd_rest = bwd - k["recurrent products (backward)"] - k["weight-gradient products"]
